@@ -1,0 +1,142 @@
+"""The city-services backend. `create_app()` builds the whole product from the environment."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.config import load_config
+from app.version import VERSION
+
+log = logging.getLogger(__name__)
+
+SECURITY_SCHEMES = {
+    "citizenToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "citizen access token from /api/v1/auth/wechat or /auth/alipay",
+    },
+    "staffToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "department staff or platform operator token from the console login",
+    },
+    "departmentClient": {
+        "type": "oauth2",
+        "description": "a department system (client credentials)",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+    },
+}
+
+
+def create_app(environ: dict | None = None) -> Flask:
+    """Build the app from `environ` (default: os.environ); tests pass their own."""
+    from app.observability.logging import configure_logging
+
+    config = load_config(environ)
+    configure_logging(config["LOG_LEVEL"])
+
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.update(config)
+    app.config.update(_api_settings())
+    app.json.ensure_ascii = False  # Chinese as UTF-8, readable and a third of the size
+    app.json.sort_keys = False
+    _configure_database(app)
+    _init_extensions(app)
+    _register_routes(app)
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    if app.config["SANDBOX"]:
+        _mount_sandbox(app)
+    return app
+
+
+def _api_settings() -> dict:
+    return {
+        "API_TITLE": "枣庄市民综合服务平台 City Services API",
+        "API_VERSION": VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",  # served from the swagger-ui-bundle package: no CDN
+        "API_SPEC_OPTIONS": {"components": {"securitySchemes": SECURITY_SCHEMES}},
+    }
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        Path(app.instance_path).mkdir(exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False}}
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "pool_size": app.config["DB_POOL_SIZE"],
+            "max_overflow": app.config["DB_MAX_OVERFLOW"],
+            "pool_pre_ping": True,
+            "pool_recycle": 1800,
+        }
+
+
+def _init_extensions(app: Flask) -> None:
+    from app.errors import register_error_handlers
+    from app.extensions import api, db, limiter, migrate, redis
+    from app.http_guards import init_guards
+    from app.jobs.celery_app import init_celery
+    from app.observability import init_observability
+    from app.observability.metrics import watch_pool
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True
+    )
+    redis.init_app(app)
+    limiter.init_app(app)
+    init_observability(app)
+    init_guards(app)
+    api.init_app(app)
+    register_error_handlers(app)
+    init_celery(app)
+    with app.app_context():
+        watch_pool(db.engine)
+    _import_models()
+
+
+def _import_models() -> None:
+    """Every model module, so metadata (and Alembic autogenerate) sees all tables."""
+    import app.city.models
+    import app.outbox.models
+    import app.outbox.tasks  # noqa: F401 - registers the Celery tasks
+
+
+def _register_routes(app: Flask) -> None:
+    from app.cli import register_cli
+    from app.extensions import api
+    from blueprints import city, status
+    from blueprints.health import blp as health_blp
+
+    app.register_blueprint(health_blp)
+    api.register_blueprint(status.blp)
+    api.register_blueprint(city.blp)
+
+    @app.get("/api/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+    register_cli(app)
+
+
+def _mount_sandbox(app: Flask) -> None:
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from integrations.sandbox import create_sandbox_app
+
+    app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/_sandbox": create_sandbox_app()})
+    log.warning("SANDBOX=1: outside parties are served by their twins under /_sandbox")

@@ -1,0 +1,1 @@
+"""The city itself: districts, departments and the clouds they run."""

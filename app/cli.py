@@ -1,0 +1,46 @@
+"""Operator commands: `flask seed-demo`, `flask outbox ...`."""
+
+from __future__ import annotations
+
+import uuid
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+outbox_cli = AppGroup("outbox", help="Inspect and retry outbox messages.")
+
+
+@outbox_cli.command("list")
+@click.option("--status", type=click.Choice(["pending", "delivered", "dead"]), default="dead", show_default=True)
+@click.option("--limit", default=50, show_default=True)
+def outbox_list(status, limit):
+    """List messages, newest first (dead letters by default)."""
+    from app.outbox.service import list_messages
+
+    for m in list_messages(status, limit):
+        click.echo(
+            f"{m.id}  {m.topic:<16} attempts={m.attempts}/{m.max_attempts}  {m.destination}  {m.last_error or ''}"
+        )
+
+
+@outbox_cli.command("retry")
+@click.argument("message_id", type=click.UUID)
+def outbox_retry(message_id: uuid.UUID):
+    """Give a dead letter a fresh set of attempts."""
+    from app.outbox.service import retry_dead
+
+    retry_dead(message_id)
+    click.echo(f"{message_id} queued again")
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(outbox_cli)
+
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Load the demo city (districts, departments). Running it twice changes nothing."""
+        from app.city.seed import load_demo_city, seed_city
+
+        changed = seed_city(load_demo_city())
+        click.echo("demo city: " + ", ".join(f"{n} {k} added or changed" for k, n in changed.items()))

@@ -1,0 +1,134 @@
+"""Every setting the product reads, from environment variables, in one place.
+
+The README's settings table mirrors `SETTINGS` below; a test keeps them in step.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Every outside party's base URL; empty means its sandbox twin, which production refuses.
+OUTSIDE_BASE_URLS = ("DEPARTMENT_SYSTEM_BASE_URL",)
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SECRET_KEY = "dev-only-not-secret-change-me"  # noqa: S105 - the known default production refuses
+EMBEDDED_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'city.db'}"
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+# name, default, what it does. Defaults are the embedded default (`make run`).
+SETTINGS: tuple[Setting, ...] = (
+    Setting("APP_ENV", "development", "development, test or production; production refuses unsafe settings"),
+    Setting("SECRET_KEY", DEFAULT_SECRET_KEY, "Flask secret; production needs 32+ random characters"),
+    Setting("PUBLIC_BASE_URL", "http://127.0.0.1:5000", "where this server is reached; builds callback URLs"),
+    Setting("DATABASE_URL", "", "SQLAlchemy URL; empty = embedded SQLite in instance/city.db"),
+    Setting("DB_POOL_SIZE", "10", "database connections kept per process (PostgreSQL)"),
+    Setting("DB_MAX_OVERFLOW", "10", "extra connections a process may open under load"),
+    Setting("REDIS_URL", "", "redis:// URL; empty = in-process stand-in (embedded default only)"),
+    Setting("REDIS_TIMEOUT_SECONDS", "0.5", "connect and socket timeout for Redis calls"),
+    Setting("CELERY_BROKER_URL", "", "Celery broker; empty = REDIS_URL"),
+    Setting("CELERY_EAGER", "", "1 runs tasks inline; empty = on only without REDIS_URL"),
+    Setting("SANDBOX", "1", "1 serves the twins of every outside party under /_sandbox; never in production"),
+    Setting("DEPARTMENT_SYSTEM_BASE_URL", "", "generic department system; empty = its sandbox twin"),
+    Setting("MAX_CONTENT_LENGTH", "1048576", "largest request body in bytes (413 above)"),
+    Setting("RATELIMIT_DEFAULT", "300 per minute", "default per-client limit for API routes (429 above)"),
+    Setting("RATELIMIT_ENABLED", "1", "0 turns rate limiting off (benchmarks only)"),
+    Setting("TRUSTED_PROXIES", "0", "reverse proxies in front (nginx = 1) whose X-Forwarded-* headers are trusted"),
+    Setting("OUTBOX_MAX_ATTEMPTS", "8", "delivery attempts before a message is dead-lettered"),
+    Setting("OUTBOX_BACKOFF_SECONDS", "5", "first retry delay; doubles each attempt"),
+    Setting("OUTBOX_BACKOFF_MAX_SECONDS", "3600", "longest delay between two attempts"),
+    Setting("OUTBOX_SWEEP_SECONDS", "10", "how often beat looks for due outbox messages"),
+    Setting("OUTBOX_HTTP_TIMEOUT_SECONDS", "5", "read timeout of one outbox HTTP delivery"),
+    Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
+    Setting("ACCESS_LOG", "1", "0 silences the per-request JSON access line"),
+    Setting("GIT_COMMIT", "", "commit shown at /api/v1/status; empty = read from .git at start"),
+)
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _number(env: dict, name: str, kind=int):
+    raw = env[name]
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+
+
+def load_config(environ: dict | None = None) -> dict:
+    """Read the settings and return a Flask config mapping. Raises ConfigError."""
+    source = os.environ if environ is None else environ
+    env = {s.name: source.get(s.name, s.default) for s in SETTINGS}
+    redis_url = env["REDIS_URL"].strip()
+    sandbox = _bool(env["SANDBOX"])
+    base = env["PUBLIC_BASE_URL"].rstrip("/")
+    eager = _bool(env["CELERY_EAGER"]) if env["CELERY_EAGER"] else not redis_url
+    config = {
+        "APP_ENV": env["APP_ENV"],
+        "SECRET_KEY": env["SECRET_KEY"],
+        "PUBLIC_BASE_URL": base,
+        "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"] or EMBEDDED_DATABASE_URL,
+        "DB_POOL_SIZE": _number(env, "DB_POOL_SIZE"),
+        "DB_MAX_OVERFLOW": _number(env, "DB_MAX_OVERFLOW"),
+        "REDIS_URL": redis_url,
+        "REDIS_TIMEOUT_SECONDS": _number(env, "REDIS_TIMEOUT_SECONDS", float),
+        "CELERY_BROKER_URL": env["CELERY_BROKER_URL"] or redis_url or "memory://",
+        "CELERY_EAGER": eager,
+        "SANDBOX": sandbox,
+        "DEPARTMENT_SYSTEM_BASE_URL": env["DEPARTMENT_SYSTEM_BASE_URL"] or f"{base}/_sandbox/department",
+        "MAX_CONTENT_LENGTH": _number(env, "MAX_CONTENT_LENGTH"),
+        "RATELIMIT_DEFAULT": env["RATELIMIT_DEFAULT"],
+        "RATELIMIT_ENABLED": _bool(env["RATELIMIT_ENABLED"]),
+        "RATELIMIT_STORAGE_URI": redis_url or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # Flask-Limiter sends Retry-After on every answer; a 200 should not tell clients to wait.
+        "RATELIMIT_HEADER_RETRY_AFTER": "X-RateLimit-Retry-After",
+        # If Redis is down, serve without limits rather than fail every request; /readyz reports it.
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "TRUSTED_PROXIES": _number(env, "TRUSTED_PROXIES"),
+        "OUTBOX_MAX_ATTEMPTS": _number(env, "OUTBOX_MAX_ATTEMPTS"),
+        "OUTBOX_BACKOFF_SECONDS": _number(env, "OUTBOX_BACKOFF_SECONDS", float),
+        "OUTBOX_BACKOFF_MAX_SECONDS": _number(env, "OUTBOX_BACKOFF_MAX_SECONDS", float),
+        "OUTBOX_SWEEP_SECONDS": _number(env, "OUTBOX_SWEEP_SECONDS", float),
+        "OUTBOX_HTTP_TIMEOUT_SECONDS": _number(env, "OUTBOX_HTTP_TIMEOUT_SECONDS", float),
+        "LOG_LEVEL": env["LOG_LEVEL"].upper(),
+        "ACCESS_LOG": _bool(env["ACCESS_LOG"]),
+        "GIT_COMMIT": env["GIT_COMMIT"],
+    }
+    if config["APP_ENV"] not in {"development", "test", "production"}:
+        raise ConfigError(f"APP_ENV={config['APP_ENV']!r}: use development, test or production")
+    if config["APP_ENV"] == "production":
+        missing = [name for name in OUTSIDE_BASE_URLS if not env[name]]
+        check_production(config, missing)
+    return config
+
+
+def check_production(config: dict, missing_urls: list[str]) -> None:
+    """Refuse to run a real city on demo settings."""
+    problems = [f"{name} must be set (empty means the sandbox twin)" for name in missing_urls]
+    if config["SANDBOX"]:
+        problems.append("SANDBOX=1 (the fake outside parties) is not allowed in production")
+    secret = config["SECRET_KEY"]
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
+        problems.append("SECRET_KEY is the default or shorter than 32 characters")
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        problems.append("DATABASE_URL must point to PostgreSQL")
+    if not config["REDIS_URL"]:
+        problems.append("REDIS_URL must be set (the in-process stand-in is for the embedded default only)")
+    if config["CELERY_EAGER"]:
+        problems.append("CELERY_EAGER must be off (tasks belong to the workers)")
+    if problems:
+        raise ConfigError("refusing to start in production: " + "; ".join(problems))

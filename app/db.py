@@ -1,0 +1,70 @@
+"""Model base, portable column types and the one place that commits."""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from app.extensions import db
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """timestamptz on PostgreSQL; on SQLite stored as naive UTC. Always returns aware UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use app.clock.utcnow()")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# JSONB on PostgreSQL (indexable, compact), JSON elsewhere.
+JSONType = sa.JSON().with_variant(sa.dialects.postgresql.JSONB(), "postgresql")
+
+
+@contextmanager
+def unit_of_work():
+    """The transaction boundary of a domain operation: commit on success, roll back on error.
+
+    After the commit, hooks registered with `after_commit()` run (outbox dispatch uses it),
+    so nothing leaves the process for work that was rolled back.
+    """
+    session = db.session
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        session.info.pop("after_commit", None)
+        raise
+    for hook in session.info.pop("after_commit", []):
+        hook()
+
+
+def after_commit(hook) -> None:
+    """Run `hook()` once the current unit of work has committed; dropped on rollback."""
+    db.session.info.setdefault("after_commit", []).append(hook)
+
+
+def transactional(func):
+    """Decorator form of unit_of_work for service functions."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with unit_of_work():
+            return func(*args, **kwargs)
+
+    return wrapper

@@ -1,0 +1,28 @@
+"""Request guards shared by every API route."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from werkzeug.exceptions import UnsupportedMediaType
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def accepts_any_body(view):
+    """Mark a view that takes a non-JSON body (e.g. Alipay's form-encoded notifications)."""
+    view.accepts_any_body = True
+    return view
+
+
+def init_guards(app: Flask) -> None:
+    @app.before_request
+    def _json_only():
+        if request.method not in _BODY_METHODS or not request.path.startswith("/api/"):
+            return None
+        has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
+        if not has_body or request.is_json:
+            return None
+        view = current_app.view_functions.get(request.endpoint)
+        if view is not None and getattr(view, "accepts_any_body", False):
+            return None
+        raise UnsupportedMediaType()

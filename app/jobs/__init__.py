@@ -1,0 +1,1 @@
+"""Celery wiring, the periodic-job schedule and the embedded stand-in for beat."""

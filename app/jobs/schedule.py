@@ -1,0 +1,14 @@
+"""Periodic jobs run by Celery beat (`make beat`); each domain adds its entries here."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+def beat_schedule(config) -> dict:
+    return {
+        "outbox-sweep": {
+            "task": "outbox.sweep",
+            "schedule": timedelta(seconds=config["OUTBOX_SWEEP_SECONDS"]),
+        },
+    }

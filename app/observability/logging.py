@@ -1,0 +1,41 @@
+"""JSON log lines on stderr, each carrying the request id when there is one."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
+
+from app.request_context import current_request_id
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "request_id", None):
+            record.request_id = current_request_id()
+        return True
+
+
+def json_formatter() -> JsonFormatter:
+    return JsonFormatter(
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        json_ensure_ascii=False,
+    )
+
+
+def configure_logging(level: str) -> None:
+    """Replace the root handlers once per process with one JSON handler."""
+    root = logging.getLogger()
+    if any(getattr(h, "_city_services", False) for h in root.handlers):
+        root.setLevel(level)
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(json_formatter())
+    handler.addFilter(RequestIdFilter())
+    handler._city_services = True
+    root.handlers = [handler]
+    root.setLevel(level)
+    # Alembic announces every plugin it loads; only its migration lines are worth reading.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

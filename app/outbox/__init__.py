@@ -1,0 +1,1 @@
+"""Transactional outbox: messages written with the caller's data, delivered after commit."""

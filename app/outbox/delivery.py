@@ -1,0 +1,139 @@
+"""Delivering one outbox message: claim, call outside without a transaction open, record."""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from app.clock import utcnow
+from app.db import unit_of_work
+from app.outbox.models import DEAD, DELIVERED, PENDING, OutboxMessage
+from integrations.errors import IntegrationError
+
+log = logging.getLogger(__name__)
+
+HANDLERS: dict = {}
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: uuid.UUID
+    topic: str
+    destination: str
+    payload: dict
+    idempotency_key: str
+    attempts: int
+    max_attempts: int
+
+
+def outbox_handler(topic: str):
+    """Register the function that delivers messages of `topic`. It raises to fail the attempt."""
+
+    def register(func):
+        HANDLERS[topic] = func
+        return func
+
+    return register
+
+
+def backoff_seconds(attempts: int) -> float:
+    """Exponential with jitter: base, 2x base, 4x base ... capped; 75-100% of it, so retries spread."""
+    config = current_app.config
+    ceiling = min(config["OUTBOX_BACKOFF_MAX_SECONDS"], config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (attempts - 1))
+    return ceiling * random.uniform(0.75, 1.0)
+
+
+def _claim(message_id: uuid.UUID, now: datetime) -> Claimed | None:
+    """Take a lease on a due message. Exactly one caller wins; the others get None."""
+    lease = timedelta(seconds=current_app.config["OUTBOX_HTTP_TIMEOUT_SECONDS"] * 2 + 30)
+    table = OutboxMessage.__table__
+    with unit_of_work() as session:
+        row = session.execute(
+            sa.update(table)
+            .where(
+                table.c.id == message_id,
+                table.c.status == PENDING,
+                table.c.next_attempt_at <= now,
+                sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+            )
+            .values(attempts=table.c.attempts + 1, locked_until=now + lease)
+            .returning(
+                table.c.id,
+                table.c.topic,
+                table.c.destination,
+                table.c.payload,
+                table.c.idempotency_key,
+                table.c.attempts,
+                table.c.max_attempts,
+            )
+        ).first()
+    return Claimed(*row) if row else None
+
+
+def _record(message_id: uuid.UUID, values: dict) -> None:
+    table = OutboxMessage.__table__
+    with unit_of_work() as session:
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == message_id, table.c.status == PENDING)
+            .values(locked_until=None, **values)
+        )
+
+
+def deliver(message_id: uuid.UUID, now: datetime | None = None) -> str:
+    """One delivery attempt. Returns delivered, retry, dead or skipped (not due, or someone else has it)."""
+    now = now or utcnow()
+    claimed = _claim(message_id, now)
+    if claimed is None:
+        return "skipped"
+    handler = HANDLERS.get(claimed.topic)
+    try:
+        if handler is None:
+            raise LookupError(f"no outbox handler for topic {claimed.topic!r}")
+        handler(claimed)
+    except Exception as error:  # noqa: BLE001 - every failure is recorded on the row
+        permanent = isinstance(error, LookupError) or (isinstance(error, IntegrationError) and not error.retryable)
+        give_up = permanent or claimed.attempts >= claimed.max_attempts
+        values = {"last_error": f"{type(error).__name__}: {error}"[:2000]}
+        if give_up:
+            values["status"] = DEAD
+        else:
+            values["next_attempt_at"] = utcnow() + timedelta(seconds=backoff_seconds(claimed.attempts))
+        _record(claimed.id, values)
+        log.warning(
+            "outbox delivery failed",
+            extra={
+                "outbox_id": str(claimed.id),
+                "topic": claimed.topic,
+                "attempt": claimed.attempts,
+                "dead": give_up,
+                "error": values["last_error"],
+            },
+        )
+        return "dead" if give_up else "retry"
+    _record(claimed.id, {"status": DELIVERED, "delivered_at": utcnow(), "last_error": None})
+    return "delivered"
+
+
+def due_message_ids(now: datetime | None = None, limit: int = 200) -> list[uuid.UUID]:
+    now = now or utcnow()
+    table = OutboxMessage.__table__
+    with unit_of_work() as session:
+        return list(
+            session.scalars(
+                sa.select(table.c.id)
+                .where(
+                    table.c.status == PENDING,
+                    table.c.next_attempt_at <= now,
+                    sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+                )
+                .order_by(table.c.next_attempt_at)
+                .limit(limit)
+            )
+        )

@@ -1,0 +1,1 @@
+"""HTTP areas: each package turns requests into one domain call and back."""

@@ -1,0 +1,3 @@
+from blueprints.city.views import blp
+
+__all__ = ["blp"]

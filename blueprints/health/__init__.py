@@ -1,0 +1,33 @@
+"""Process health for load balancers and Prometheus; outside /api, not rate limited."""
+
+from flask import Blueprint, Response, jsonify
+
+from app import readiness
+from app.errors import envelope
+from app.extensions import limiter
+from app.observability.metrics import render_metrics
+from app.outbox.service import count_by_status
+
+blp = Blueprint("health", __name__)
+limiter.exempt(blp)
+
+
+@blp.get("/healthz")
+def healthz():
+    """The process answers. Touches nothing else, so it stays cheap under load."""
+    return jsonify(status="ok")
+
+
+@blp.get("/readyz")
+def readyz():
+    checks = readiness.check()
+    reasons = {name: reason for name, (ok, reason) in checks.items()}
+    if all(ok for ok, _ in checks.values()):
+        return jsonify(status="ready", checks=reasons)
+    return envelope(503, "NOT_READY", "服务尚未就绪", {"checks": reasons}, {"Retry-After": "5"})
+
+
+@blp.get("/metrics")
+def metrics():
+    body, content_type = render_metrics(count_by_status)
+    return Response(body, content_type=content_type)

@@ -1,0 +1,36 @@
+"""gunicorn settings for every environment; numbers come from the environment (docs/deploy.md)."""
+
+import multiprocessing
+import os
+import tempfile
+
+bind = os.environ.get("BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("WEB_THREADS", "4"))
+worker_class = "gthread"
+timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+accesslog = None  # the app writes its own JSON access line with the request id
+errorlog = "-"
+# Recycle workers now and then, so a slow leak never takes a node down.
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "10000"))
+max_requests_jitter = 1000
+
+# Metrics from all workers add up through files in this folder (prometheus_client multiprocess mode).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="city-metrics-")
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker):
+    # `make run` has no Celery beat: the embedded default runs the schedule in-process.
+    if os.environ.get("EMBEDDED_SERVER") == "1" and worker.wsgi.config.get("CELERY_EAGER"):
+        from app.jobs.embedded_beat import start_embedded_beat
+
+        start_embedded_beat(worker.wsgi)
