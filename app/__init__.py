@@ -10,6 +10,7 @@ from flask import Flask, send_from_directory
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_config
+from app.rate_limits import init_rate_limits
 from app.version import VERSION
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ def create_app(environ: dict | None = None) -> Flask:
     _configure_database(app)
     _init_extensions(app)
     _register_routes(app)
+    init_rate_limits(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
@@ -87,7 +89,7 @@ def _configure_database(app: Flask) -> None:
 
 def _init_extensions(app: Flask) -> None:
     from app.errors import register_error_handlers
-    from app.extensions import api, db, limiter, migrate, redis
+    from app.extensions import api, db, migrate, redis
     from app.http_guards import init_guards
     from app.jobs.celery_app import init_celery
     from app.observability import init_observability
@@ -98,7 +100,6 @@ def _init_extensions(app: Flask) -> None:
         app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"), render_as_batch=True
     )
     redis.init_app(app)
-    limiter.init_app(app)
     init_observability(app)
     init_guards(app)
     api.init_app(app)

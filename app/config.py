@@ -68,6 +68,16 @@ def _number(env: dict, name: str, kind=int):
         raise ConfigError(f"{name}={raw!r} is not a number") from None
 
 
+def database_url(raw: str) -> str:
+    """Empty -> embedded SQLite; postgres:// and postgresql:// -> the psycopg 3 driver we ship."""
+    if not raw:
+        return EMBEDDED_DATABASE_URL
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix) :]
+    return raw
+
+
 def load_config(environ: dict | None = None) -> dict:
     """Read the settings and return a Flask config mapping. Raises ConfigError."""
     source = os.environ if environ is None else environ
@@ -80,7 +90,7 @@ def load_config(environ: dict | None = None) -> dict:
         "APP_ENV": env["APP_ENV"],
         "SECRET_KEY": env["SECRET_KEY"],
         "PUBLIC_BASE_URL": base,
-        "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"] or EMBEDDED_DATABASE_URL,
+        "SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
         "DB_POOL_SIZE": _number(env, "DB_POOL_SIZE"),
         "DB_MAX_OVERFLOW": _number(env, "DB_MAX_OVERFLOW"),
         "REDIS_URL": redis_url,

@@ -6,7 +6,6 @@ import logging
 
 import redis as redis_lib
 from flask import Flask
-from flask_limiter import Limiter
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -15,7 +14,6 @@ from sqlalchemy.orm import DeclarativeBase
 from app.api import CityApi
 from app.db_naming import NAMING_CONVENTION
 from app.jobs.celery_app import celery  # noqa: F401 - re-exported with the other singletons
-from app.request_context import client_address
 
 log = logging.getLogger(__name__)
 
@@ -55,4 +53,3 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 api = CityApi()
 redis = RedisExtension()
-limiter = Limiter(key_func=client_address)

@@ -4,12 +4,10 @@ from flask import Blueprint, Response, jsonify
 
 from app import readiness
 from app.errors import envelope
-from app.extensions import limiter
 from app.observability.metrics import render_metrics
 from app.outbox.service import count_by_status
 
 blp = Blueprint("health", __name__)
-limiter.exempt(blp)
 
 
 @blp.get("/healthz")

@@ -1,0 +1,32 @@
+"""Rate limits: one Flask-Limiter per app (its defaults are per instance), counters in Redis.
+
+Views declare extra limits with `@rate_limit("5 per minute")`; they are applied when the app is built.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_limiter import Limiter
+
+from app.request_context import client_address
+
+EXEMPT_BLUEPRINTS = ("health",)
+
+
+def rate_limit(*limits: str):
+    def mark(view):
+        view.rate_limits = (*getattr(view, "rate_limits", ()), *limits)
+        return view
+
+    return mark
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    """Call after every route is registered."""
+    limiter = Limiter(key_func=client_address, app=app)
+    for name in EXEMPT_BLUEPRINTS:
+        limiter.exempt(app.blueprints[name])
+    for view in app.view_functions.values():
+        for limit in getattr(getattr(view, "view_class", view), "rate_limits", ()):
+            limiter.limit(limit)(view)
+    return limiter

@@ -1,0 +1,63 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from app.config import DEFAULT_SECRET_KEY, SETTINGS, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_PRODUCTION = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "x" * 40,
+    "SANDBOX": "0",
+    "DATABASE_URL": "postgresql://city@db.internal/city",
+    "REDIS_URL": "redis://cache.internal:6379/0",
+    "DEPARTMENT_SYSTEM_BASE_URL": "https://dept.example.gov.cn",
+}
+
+
+def test_production_with_real_settings_starts():
+    config = load_config(GOOD_PRODUCTION)
+    assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://city@db.internal/city"
+    assert config["CELERY_EAGER"] is False
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"SANDBOX": "1"}, "SANDBOX=1"),
+        ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"DATABASE_URL": ""}, "PostgreSQL"),
+        ({"REDIS_URL": ""}, "REDIS_URL"),
+        ({"CELERY_EAGER": "1"}, "CELERY_EAGER"),
+        ({"DEPARTMENT_SYSTEM_BASE_URL": ""}, "DEPARTMENT_SYSTEM_BASE_URL"),
+    ],
+)
+def test_production_refuses_unsafe_settings(change, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        load_config({**GOOD_PRODUCTION, **change})
+
+
+def test_embedded_default_needs_nothing():
+    config = load_config({})
+    assert config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert config["REDIS_URL"] == ""
+    assert config["CELERY_EAGER"] is True
+    assert config["SANDBOX"] is True
+    assert config["DEPARTMENT_SYSTEM_BASE_URL"] == "http://127.0.0.1:5000/_sandbox/department"
+
+
+def test_a_number_that_is_not_a_number_is_named():
+    with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH"):
+        load_config({"MAX_CONTENT_LENGTH": "lots"})
+
+
+def test_readme_table_and_env_example_list_every_setting():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    in_readme = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, flags=re.M))
+    in_example = set(re.findall(r"^#?\s*([A-Z_]+)=", example, flags=re.M))
+    names = {s.name for s in SETTINGS}
+    assert names - in_readme == set(), "settings missing from the README table"
+    assert names - in_example == set(), "settings missing from .env.example"

@@ -1,0 +1,116 @@
+"""Real PostgreSQL (one database per test worker, built by the migrations) and real Redis.
+
+Each test starts from empty tables, an empty Redis database and a reset sandbox.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+import redis as redis_lib
+import sqlalchemy as sa
+from flask_migrate import upgrade
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.config import database_url
+from app.extensions import db
+from integrations.sandbox import create_sandbox_app
+from scripts.check_services import DEFAULTS
+from scripts.check_services import main as check_services
+
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+WORKER_INDEX = int(WORKER.removeprefix("gw") or 0)
+ADMIN_DATABASE_URL = database_url(os.environ.get("TEST_DATABASE_URL", DEFAULTS["TEST_DATABASE_URL"]))
+BASE_REDIS_URL = os.environ.get("TEST_REDIS_URL", DEFAULTS["TEST_REDIS_URL"])
+
+
+def pytest_sessionstart(session):
+    if check_services() != 0:
+        pytest.exit("PostgreSQL or Redis is not reachable (see above)", returncode=3)
+
+
+def recreate_database(name: str) -> str:
+    """Drop and create `name` next to the admin database; return its URL."""
+    admin = sa.create_engine(ADMIN_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(ADMIN_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def redis_url_for_worker() -> str:
+    # One Redis database per worker (1..15), so parallel workers never flush each other.
+    url = make_url(BASE_REDIS_URL.replace("redis://", "redis+x://", 1))
+    return f"redis://{url.host or '127.0.0.1'}:{url.port or 6379}/{1 + WORKER_INDEX % 15}"
+
+
+def environ_for_tests(**overrides) -> dict:
+    env = {
+        "APP_ENV": "test",
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+        "DATABASE_URL": DATABASE_URL,
+        "REDIS_URL": REDIS_URL,
+        "CELERY_EAGER": "1",
+        "SANDBOX": "0",
+        "RATELIMIT_DEFAULT": "10000 per minute",
+        "OUTBOX_HTTP_TIMEOUT_SECONDS": "2",
+        "DB_POOL_SIZE": "20",
+        "LOG_LEVEL": "INFO",
+    }
+    env.update(overrides)
+    return env
+
+
+DATABASE_URL = recreate_database(f"city_test_{WORKER}")
+REDIS_URL = redis_url_for_worker()
+
+
+@pytest.fixture(scope="session")
+def sandbox_url():
+    """The sandbox as a real HTTP server on a free loopback port."""
+    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app(sandbox_url):
+    app = create_app(environ_for_tests(DEPARTMENT_SYSTEM_BASE_URL=f"{sandbox_url}/department"))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture(autouse=True)
+def clean_state(request, sandbox_url):
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            db.session.remove()
+            tables = [t.name for t in db.metadata.sorted_tables]
+            with db.engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    redis_lib.Redis.from_url(REDIS_URL).flushdb()
+    import requests
+
+    requests.post(f"{sandbox_url}/_control/reset", timeout=5)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def app_ctx(app):
+    with app.app_context():
+        yield
+        db.session.remove()
