@@ -7,6 +7,7 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
+from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_config
@@ -36,6 +37,14 @@ SECURITY_SCHEMES = {
 }
 
 
+class NoCookieSessions(SessionInterface):
+    def open_session(self, app, request):
+        return None  # Flask then uses a null session that refuses writes
+
+    def save_session(self, app, session, response):
+        return None
+
+
 def create_app(environ: dict | None = None) -> Flask:
     """Build the app from `environ` (default: os.environ); tests pass their own."""
     from app.observability.logging import configure_logging
@@ -48,6 +57,8 @@ def create_app(environ: dict | None = None) -> Flask:
     app.config.update(_api_settings())
     app.json.ensure_ascii = False  # Chinese as UTF-8, readable and a third of the size
     app.json.sort_keys = False
+    # The API is stateless (bearer tokens): no cookie session to sign or read on every request.
+    app.session_interface = NoCookieSessions()
     _configure_database(app)
     _init_extensions(app)
     _register_routes(app)

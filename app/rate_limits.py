@@ -5,12 +5,13 @@ Views declare extra limits with `@rate_limit("5 per minute")`; they are applied 
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, request
 from flask_limiter import Limiter
 
 from app.request_context import client_address
 
-EXEMPT_BLUEPRINTS = ("health",)
+# Probes and scrapes are never limited; a path check is the cheapest exemption Flask-Limiter offers.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def rate_limit(*limits: str):
@@ -24,8 +25,7 @@ def rate_limit(*limits: str):
 def init_rate_limits(app: Flask) -> Limiter:
     """Call after every route is registered."""
     limiter = Limiter(key_func=client_address, app=app)
-    for name in EXEMPT_BLUEPRINTS:
-        limiter.exempt(app.blueprints[name])
+    limiter.request_filter(lambda: request.path in EXEMPT_PATHS)
     for view in app.view_functions.values():
         for limit in getattr(getattr(view, "view_class", view), "rate_limits", ()):
             limiter.limit(limit)(view)
