@@ -15,6 +15,8 @@ log = logging.getLogger(__name__)
 
 def start_embedded_beat(app: Flask) -> threading.Thread:
     schedule = celery.conf.beat_schedule
+    # Eager tasks log every success at INFO; every 10 s of "0 due messages" is noise here.
+    logging.getLogger("celery.app.trace").setLevel(logging.WARNING)
     next_run = dict.fromkeys(schedule, 0.0)
 
     def loop():
