@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import redis as redis_lib
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
@@ -23,29 +23,31 @@ class Base(DeclarativeBase):
 
 
 class RedisExtension:
-    """The app's Redis client: real from REDIS_URL, or fakeredis in the embedded default."""
+    """The current app's Redis client: real from REDIS_URL, or fakeredis in the embedded default.
 
-    def __init__(self):
-        self.client: redis_lib.Redis | None = None
+    The client lives in app.extensions, so two apps in one process (tests) never share one by accident.
+    """
 
     def init_app(self, app: Flask) -> None:
         url = app.config["REDIS_URL"]
         if url:
             timeout = app.config["REDIS_TIMEOUT_SECONDS"]
             # from_url only builds a pool; the first command connects.
-            self.client = redis_lib.Redis.from_url(
+            client = redis_lib.Redis.from_url(
                 url, socket_timeout=timeout, socket_connect_timeout=timeout, health_check_interval=30
             )
         else:
             import fakeredis
 
-            self.client = fakeredis.FakeRedis()
+            client = fakeredis.FakeRedis()
             log.warning("REDIS_URL is not set: using the in-process Redis stand-in (embedded default only)")
-        app.extensions["redis"] = self
+        app.extensions["redis"] = client
+
+    @property
+    def client(self) -> redis_lib.Redis:
+        return current_app.extensions["redis"]
 
     def __getattr__(self, name):
-        if self.client is None:
-            raise RuntimeError("redis used before init_app")
         return getattr(self.client, name)
 
 

@@ -105,6 +105,21 @@ def clean_state(request, sandbox_url):
 
 
 @pytest.fixture
+def make_app(app):
+    """Build another app from the test environment plus `overrides`.
+
+    Celery is one per process, so the session app's wiring is put back afterwards.
+    """
+    from app.jobs.celery_app import init_celery
+
+    def build(**overrides):
+        return create_app(environ_for_tests(**overrides))
+
+    yield build
+    init_celery(app)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -8,10 +8,8 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 
-from app import create_app
 from app.extensions import db
 from app.readiness import migration_heads
-from tests.conftest import environ_for_tests
 
 VERSIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 
@@ -47,9 +45,9 @@ def test_models_and_migrations_agree_on_postgresql(app):
     assert differences == []
 
 
-def test_migrations_run_up_and_down_on_the_embedded_sqlite(tmp_path):
+def test_migrations_run_up_and_down_on_the_embedded_sqlite(make_app, tmp_path):
     """`make run` migrates a SQLite file; every revision must work there too."""
-    sqlite_app = create_app(environ_for_tests(DATABASE_URL=f"sqlite:///{tmp_path / 'city.db'}"))
+    sqlite_app = make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'city.db'}")
     with sqlite_app.app_context():
         upgrade()
         assert sqlite_app.test_client().get("/readyz").status_code == 200

@@ -10,6 +10,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app import create_app
+from app.jobs.celery_app import init_celery
 from app.observability.logging import RequestIdFilter, json_formatter
 from tests.conftest import environ_for_tests
 
@@ -33,7 +34,7 @@ class ParcelSchema(ma.Schema):
 @pytest.fixture(scope="module")
 def probe_app(app):
     """Our app plus two probe routes: one that validates a body, one that breaks."""
-    app = create_app(environ_for_tests(MAX_CONTENT_LENGTH="1024", RATELIMIT_DEFAULT="3 per minute"))
+    probe = create_app(environ_for_tests(MAX_CONTENT_LENGTH="1024", RATELIMIT_DEFAULT="3 per minute"))
     blp = Blueprint("probe", __name__, url_prefix="/api/v1/probe")
 
     @blp.route("/parcels")
@@ -48,8 +49,9 @@ def probe_app(app):
         def get(self):
             raise RuntimeError("the printer is on fire")
 
-    app.extensions["flask-smorest"]["apis"][""]["ext_obj"].register_blueprint(blp)
-    return app
+    probe.extensions["flask-smorest"]["apis"][""]["ext_obj"].register_blueprint(blp)
+    yield probe
+    init_celery(app)  # Celery is one per process: give it back to the session app
 
 
 def test_unknown_route_is_a_404_envelope(client):

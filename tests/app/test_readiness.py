@@ -6,9 +6,7 @@ import time
 
 import sqlalchemy as sa
 
-from app import create_app
 from app.extensions import db
-from tests.conftest import environ_for_tests
 
 
 def free_port() -> int:
@@ -38,11 +36,11 @@ def test_ready_when_database_redis_and_migrations_are(client):
     assert response.json == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
 
 
-def test_not_ready_while_redis_is_down_and_ready_again_when_it_returns(app):
+def test_not_ready_while_redis_is_down_and_ready_again_when_it_returns(make_app):
     """A Redis of its own, so stopping it does not disturb the rest of the suite."""
     port = free_port()
     redis_process = start_redis(port)
-    own = create_app(environ_for_tests(REDIS_URL=f"redis://127.0.0.1:{port}/0"))
+    own = make_app(REDIS_URL=f"redis://127.0.0.1:{port}/0")
     client = own.test_client()
     try:
         assert client.get("/readyz").status_code == 200
@@ -82,8 +80,8 @@ def _head():
     return head
 
 
-def test_not_ready_when_the_database_is_unreachable(app):
-    own = create_app(environ_for_tests(DATABASE_URL="postgresql://postgres@127.0.0.1:1/none"))
+def test_not_ready_when_the_database_is_unreachable(make_app):
+    own = make_app(DATABASE_URL="postgresql://postgres@127.0.0.1:1/none")
     response = own.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["error"]["details"]["checks"]["database"].startswith("database:")

@@ -5,10 +5,8 @@ import time
 import pytest
 import requests
 
-from app import create_app
 from integrations import http
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
-from tests.conftest import environ_for_tests
 
 
 def set_fault(sandbox_url, **spec):
@@ -77,8 +75,8 @@ def test_reset_clears_faults_and_what_twins_received(sandbox_url):
     assert query(sandbox_url)["errcode"] == "OK"
 
 
-def test_embedded_default_serves_the_sandbox_under_the_same_origin(app):
-    embedded = create_app(environ_for_tests(SANDBOX="1"))
+def test_embedded_default_serves_the_sandbox_under_the_same_origin(make_app):
+    embedded = make_app(SANDBOX="1")
     client = embedded.test_client()
     assert client.get("/_sandbox/").json["twins"] == ["department"]
     health = client.get("/_sandbox/department/gjj/health")
