@@ -9,6 +9,8 @@ PORT ?= 5000
 .PHONY: run test lint worker beat migrate seed bench clean
 
 $(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
+		{ echo "Python 3.11 or newer is needed (found $(PYTHON)); set PYTHON=/path/to/python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -29,7 +31,7 @@ run: $(VENV)/.installed  ## serve the product on the embedded default, with the 
 	@echo "  Sandbox twins       http://$(HOST):$(PORT)/_sandbox/   (docs/sandbox.md)"
 	@echo "  Demo walkthrough    docs/demo.md"
 	@echo ""
-	EMBEDDED_SERVER=1 $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers 1 --threads 8 wsgi:app
+	EMBEDDED_SERVER=1 PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(BIN)/gunicorn -c gunicorn.conf.py --bind $(HOST):$(PORT) --workers 1 --threads 8 wsgi:app
 
 test: $(VENV)/.installed-dev  ## run the test suite against PostgreSQL and Redis
 	$(BIN)/python scripts/check_services.py

@@ -65,7 +65,8 @@ def create_app(environ: dict | None = None) -> Flask:
     init_rate_limits(app)
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        # Client address and scheme only: the Host we answer for is not the client's to choose.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)
     if app.config["SANDBOX"]:
         _mount_sandbox(app)
     return app
@@ -88,9 +89,16 @@ def _configure_database(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
         Path(app.instance_path).mkdir(exist_ok=True)
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"check_same_thread": False}}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            "connect_args": {"check_same_thread": False},
+            "hide_parameters": True,
+        }
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            # Bound values (phones, ID numbers) must not reach logs through error messages.
+            "hide_parameters": True,
+            # PgBouncer in transaction mode cannot keep server-side prepared statements.
+            "connect_args": {"prepare_threshold": None} if app.config["DB_PGBOUNCER"] else {},
             "pool_size": app.config["DB_POOL_SIZE"],
             "max_overflow": app.config["DB_MAX_OVERFLOW"],
             "pool_pre_ping": True,

@@ -35,6 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "", "SQLAlchemy URL; empty = embedded SQLite in instance/city.db"),
     Setting("DB_POOL_SIZE", "10", "database connections kept per process (PostgreSQL)"),
     Setting("DB_MAX_OVERFLOW", "10", "extra connections a process may open under load"),
+    Setting("DB_PGBOUNCER", "0", "1 when DATABASE_URL goes through PgBouncer in transaction mode"),
     Setting("REDIS_URL", "", "redis:// URL; empty = in-process stand-in (embedded default only)"),
     Setting("REDIS_TIMEOUT_SECONDS", "0.5", "connect and socket timeout for Redis calls"),
     Setting("CELERY_BROKER_URL", "", "Celery broker; empty = REDIS_URL"),
@@ -93,6 +94,7 @@ def load_config(environ: dict | None = None) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url(env["DATABASE_URL"]),
         "DB_POOL_SIZE": _number(env, "DB_POOL_SIZE"),
         "DB_MAX_OVERFLOW": _number(env, "DB_MAX_OVERFLOW"),
+        "DB_PGBOUNCER": _bool(env["DB_PGBOUNCER"]),
         "REDIS_URL": redis_url,
         "REDIS_TIMEOUT_SECONDS": _number(env, "REDIS_TIMEOUT_SECONDS", float),
         "CELERY_BROKER_URL": env["CELERY_BROKER_URL"] or redis_url or "memory://",
@@ -118,6 +120,8 @@ def load_config(environ: dict | None = None) -> dict:
         "ACCESS_LOG": _bool(env["ACCESS_LOG"]),
         "GIT_COMMIT": env["GIT_COMMIT"],
     }
+    if config["LOG_LEVEL"] not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError(f"LOG_LEVEL={config['LOG_LEVEL']!r}: use DEBUG, INFO, WARNING or ERROR")
     if config["APP_ENV"] not in {"development", "test", "production"}:
         raise ConfigError(f"APP_ENV={config['APP_ENV']!r}: use development, test or production")
     if config["APP_ENV"] == "production":
@@ -131,9 +135,13 @@ def check_production(config: dict, missing_urls: list[str]) -> None:
     problems = [f"{name} must be set (empty means the sandbox twin)" for name in missing_urls]
     if config["SANDBOX"]:
         problems.append("SANDBOX=1 (the fake outside parties) is not allowed in production")
-    secret = config["SECRET_KEY"]
-    if secret == DEFAULT_SECRET_KEY or len(secret) < 32:
-        problems.append("SECRET_KEY is the default or shorter than 32 characters")
+    secret = config["SECRET_KEY"].strip()
+    if secret == DEFAULT_SECRET_KEY or len(secret) < 32 or len(set(secret)) < 8:
+        problems.append("SECRET_KEY is the default, shorter than 32 characters or not random")
+    if not config["PUBLIC_BASE_URL"].startswith("https://"):
+        problems.append("PUBLIC_BASE_URL must be the public https:// address (payment callbacks use it)")
+    if not config["RATELIMIT_ENABLED"]:
+        problems.append("RATELIMIT_ENABLED=0 is for benchmarks, not production")
     if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         problems.append("DATABASE_URL must point to PostgreSQL")
     if not config["REDIS_URL"]:

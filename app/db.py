@@ -28,7 +28,8 @@ class UTCDateTime(sa.TypeDecorator):
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+        # PostgreSQL answers in the session's time zone; callers always get UTC.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON elsewhere.
@@ -41,15 +42,26 @@ def unit_of_work():
 
     After the commit, hooks registered with `after_commit()` run (outbox dispatch uses it),
     so nothing leaves the process for work that was rolled back.
+
+    A unit of work opened inside another joins it: only the outermost commits or rolls back,
+    so a service can call another service and both succeed or fail together.
     """
     session = db.session
+    depth = session.info.get("uow_depth", 0)
+    session.info["uow_depth"] = depth + 1
     try:
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        session.info.pop("after_commit", None)
-        raise
+        if depth:
+            yield session
+            return
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            session.info.pop("after_commit", None)
+            raise
+    finally:
+        session.info["uow_depth"] = depth
     for hook in session.info.pop("after_commit", []):
         hook()
 

@@ -19,6 +19,8 @@ def init_guards(app: Flask) -> None:
     def _json_only():
         if request.method not in _BODY_METHODS or not request.path.startswith("/api/"):
             return None
+        if request.routing_exception is not None:
+            return None  # 404/405 say more than 415 would
         has_body = (request.content_length or 0) > 0 or request.headers.get("Transfer-Encoding")
         if not has_body or request.is_json:
             return None

@@ -26,7 +26,9 @@ def init_rate_limits(app: Flask) -> Limiter:
     """Call after every route is registered."""
     limiter = Limiter(key_func=client_address, app=app)
     limiter.request_filter(lambda: request.path in EXEMPT_PATHS)
-    for view in app.view_functions.values():
-        for limit in getattr(getattr(view, "view_class", view), "rate_limits", ()):
-            limiter.limit(limit)(view)
+    for endpoint, view in list(app.view_functions.items()):
+        limits = getattr(getattr(view, "view_class", view), "rate_limits", ())
+        if limits:
+            # limiter.limit returns the limited view; the route must serve that one.
+            app.view_functions[endpoint] = limiter.limit(";".join(limits))(view)
     return limiter

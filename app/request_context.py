@@ -9,12 +9,12 @@ from flask import g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's id is kept only if it is short and printable, so logs cannot be forged or flooded.
-_ACCEPTED_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def assign_request_id() -> str:
     offered = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = offered if _ACCEPTED_ID.match(offered) else uuid.uuid4().hex
+    g.request_id = offered if _ACCEPTED_ID.fullmatch(offered) else uuid.uuid4().hex
     return g.request_id
 
 

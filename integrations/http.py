@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlsplit
 
 import requests
 
@@ -24,22 +25,45 @@ def _session() -> requests.Session:
     return session
 
 
-def post_json(party: str, url: str, payload: dict, *, headers: dict | None = None, timeout: float = 5.0) -> dict:
-    """POST JSON and return the parsed JSON answer (or {} for an empty one)."""
+def _where(url: str) -> str:
+    """The URL without its query string, which may carry tokens: safe for logs and error rows."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def post_json(
+    party: str,
+    url: str,
+    payload: dict,
+    *,
+    headers: dict | None = None,
+    timeout: float = 5.0,
+    expect_json: bool = True,
+) -> dict:
+    """POST JSON; return the parsed JSON answer ({} if empty, or if `expect_json` is off).
+
+    Errors carry the status and where, never the upstream body: it may hold personal data.
+    """
+    where = _where(url)
     try:
-        response = _session().post(url, json=payload, headers=headers or {}, timeout=(CONNECT_TIMEOUT_SECONDS, timeout))
+        response = _session().post(
+            url, json=payload, headers=headers or {}, timeout=(CONNECT_TIMEOUT_SECONDS, timeout), allow_redirects=False
+        )
     except requests.Timeout:
-        raise UpstreamTimeout(party, f"no answer within {timeout}s") from None
+        raise UpstreamTimeout(party, f"no answer from {where} within {timeout}s") from None
     except requests.RequestException as error:
-        raise UpstreamUnavailable(party, f"cannot reach {url}: {type(error).__name__}") from None
+        raise UpstreamUnavailable(party, f"cannot reach {where}: {type(error).__name__}") from None
     status = response.status_code
     if status >= 500 or status in RETRYABLE_STATUSES:
-        raise UpstreamUnavailable(party, f"answered HTTP {status}", status)
-    if status >= 400:
-        raise UpstreamRejected(party, f"answered HTTP {status}: {response.text[:200]}", status)
-    if not response.content:
+        raise UpstreamUnavailable(party, f"{where} answered HTTP {status}", status)
+    if status >= 300:
+        # A redirect would turn our POST into a GET elsewhere: a configuration error, not a success.
+        raise UpstreamRejected(party, f"{where} answered HTTP {status}", status)
+    if not response.content or not expect_json:
         return {}
     try:
         return response.json()
     except ValueError:
-        raise UpstreamBadResponse(party, f"answered HTTP {status} with a body that is not JSON", status) from None
+        raise UpstreamBadResponse(
+            party, f"{where} answered HTTP {status} with a body that is not JSON", status
+        ) from None

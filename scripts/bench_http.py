@@ -40,6 +40,8 @@ def production_env() -> dict:
             "DATABASE_URL": DATABASE_URL,
             "REDIS_URL": REDIS_URL,
             "SANDBOX": "0",
+            "PUBLIC_BASE_URL": "https://bench.invalid",
+            "RATELIMIT_DEFAULT": "100000000 per minute",  # one client (wrk) sends everything
             "DEPARTMENT_SYSTEM_BASE_URL": "http://127.0.0.1:9/not-called",
             "WEB_THREADS": env.get("WEB_THREADS", "4"),
             "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", "2"),

@@ -35,6 +35,7 @@ def init_celery(app: Flask) -> None:
         broker_connection_retry_on_startup=True,
         broker_transport_options={"visibility_timeout": 3600},
         timezone="Asia/Shanghai",
+        worker_hijack_root_logger=False,  # keep our JSON log lines in workers too
         beat_schedule=beat_schedule(app.config),
     )
     app.extensions["celery"] = celery

@@ -11,6 +11,8 @@ from app.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from app.request_context import REQUEST_ID_HEADER, assign_request_id
 
 access_log = logging.getLogger("app.access")
+# Any other method becomes OTHER, so a client cannot mint new metric series.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def init_observability(app: Flask) -> None:
@@ -30,8 +32,9 @@ def init_observability(app: Flask) -> None:
         duration = time.perf_counter() - g.get("started_at", time.perf_counter())
         # The rule, not the path: /departments/<code> stays one series, and 404s share one.
         route = request.url_rule.rule if request.url_rule else "<unmatched>"
-        HTTP_REQUESTS.labels(request.method, route, response.status_code).inc()
-        HTTP_LATENCY.labels(request.method, route).observe(duration)
+        method = request.method if request.method in KNOWN_METHODS else "OTHER"
+        HTTP_REQUESTS.labels(method, route, response.status_code).inc()
+        HTTP_LATENCY.labels(method, route).observe(duration)
         if log_access:
             access_log.info(
                 "request",

@@ -44,7 +44,15 @@ class OutboxCollector:
         self.count_by_status = count_by_status
 
     def collect(self):
-        counts = self.count_by_status()
+        up = GaugeMetricFamily("outbox_metrics_up", "1 if the outbox counts could be read from the database")
+        try:
+            counts = self.count_by_status()
+        except Exception:  # noqa: BLE001 - a database outage must not take every other metric down
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
         backlog = GaugeMetricFamily("outbox_backlog", "Outbox messages waiting for delivery")
         backlog.add_metric([], counts.get("pending", 0))
         dead = GaugeMetricFamily("outbox_dead_letters", "Outbox messages that gave up; see `flask outbox dead`")

@@ -56,12 +56,7 @@ def _claim(message_id: uuid.UUID, now: datetime) -> Claimed | None:
     with unit_of_work() as session:
         row = session.execute(
             sa.update(table)
-            .where(
-                table.c.id == message_id,
-                table.c.status == PENDING,
-                table.c.next_attempt_at <= now,
-                sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
-            )
+            .where(table.c.id == message_id, *_due(table, now))
             .values(attempts=table.c.attempts + 1, locked_until=now + lease)
             .returning(
                 table.c.id,
@@ -76,12 +71,23 @@ def _claim(message_id: uuid.UUID, now: datetime) -> Claimed | None:
     return Claimed(*row) if row else None
 
 
-def _record(message_id: uuid.UUID, values: dict) -> None:
+def _due(table, now: datetime) -> tuple:
+    """Pending, due, not leased, and with attempts left (a message that kills its worker runs out too)."""
+    return (
+        table.c.status == PENDING,
+        table.c.next_attempt_at <= now,
+        sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+        table.c.attempts < table.c.max_attempts,
+    )
+
+
+def _record(claimed: Claimed, values: dict) -> None:
+    """Write the outcome, only if our lease is still the latest one (the attempts count fences it)."""
     table = OutboxMessage.__table__
     with unit_of_work() as session:
         session.execute(
             sa.update(table)
-            .where(table.c.id == message_id, table.c.status == PENDING)
+            .where(table.c.id == claimed.id, table.c.status == PENDING, table.c.attempts == claimed.attempts)
             .values(locked_until=None, **values)
         )
 
@@ -105,7 +111,7 @@ def deliver(message_id: uuid.UUID, now: datetime | None = None) -> str:
             values["status"] = DEAD
         else:
             values["next_attempt_at"] = utcnow() + timedelta(seconds=backoff_seconds(claimed.attempts))
-        _record(claimed.id, values)
+        _record(claimed, values)
         log.warning(
             "outbox delivery failed",
             extra={
@@ -117,7 +123,7 @@ def deliver(message_id: uuid.UUID, now: datetime | None = None) -> str:
             },
         )
         return "dead" if give_up else "retry"
-    _record(claimed.id, {"status": DELIVERED, "delivered_at": utcnow(), "last_error": None})
+    _record(claimed, {"status": DELIVERED, "delivered_at": utcnow(), "last_error": None})
     return "delivered"
 
 
@@ -127,13 +133,24 @@ def due_message_ids(now: datetime | None = None, limit: int = 200) -> list[uuid.
     with unit_of_work() as session:
         return list(
             session.scalars(
-                sa.select(table.c.id)
-                .where(
-                    table.c.status == PENDING,
-                    table.c.next_attempt_at <= now,
-                    sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
-                )
-                .order_by(table.c.next_attempt_at)
-                .limit(limit)
+                sa.select(table.c.id).where(*_due(table, now)).order_by(table.c.next_attempt_at).limit(limit)
             )
         )
+
+
+def bury_abandoned(now: datetime | None = None) -> int:
+    """Dead-letter messages whose last lease ran out with no attempts left: their worker died mid-delivery."""
+    now = now or utcnow()
+    table = OutboxMessage.__table__
+    with unit_of_work() as session:
+        result = session.execute(
+            sa.update(table)
+            .where(
+                table.c.status == PENDING,
+                table.c.attempts >= table.c.max_attempts,
+                table.c.locked_until.is_not(None),
+                table.c.locked_until <= now,
+            )
+            .values(status=DEAD, locked_until=None, last_error="lease expired on the last attempt (worker lost)")
+        )
+    return result.rowcount

@@ -33,7 +33,8 @@ def enqueue(topic: str, destination: str, payload: dict, *, idempotency_key: str
         created_at=now,
     )
     db.session.add(message)
-    after_commit(lambda: dispatch(message.id))
+    message_id = message.id  # read now: after the commit the object is expired
+    after_commit(lambda: dispatch(message_id))
     return message
 
 

@@ -7,6 +7,7 @@ See docs/sandbox.md.
 from __future__ import annotations
 
 from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from integrations.sandbox import faults
 from integrations.sandbox.twins import TWINS
@@ -54,6 +55,11 @@ def create_sandbox_app() -> Flask:
         for twin in TWINS.values():
             twin.reset()
         return "", 204
+
+    @app.errorhandler(HTTPException)
+    def _json_errors(error):
+        # Twins speak JSON, like the parties they stand in for; no HTML pages from the sandbox.
+        return jsonify(error=error.name, status=error.code), error.code
 
     @app.get("/")
     def index():

@@ -25,8 +25,6 @@ def test_a_worker_delivers_an_outbox_message_through_the_redis_broker(make_app, 
         [sys.executable, "-m", "celery", "-A", "app.jobs.worker", "worker", "--pool=solo", "--loglevel=WARNING"],
         cwd=ROOT,
         env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
     )
     webhook = f"{sandbox_url}/department/rsj/webhooks"
     try:

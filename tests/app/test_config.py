@@ -8,7 +8,8 @@ from app.config import DEFAULT_SECRET_KEY, SETTINGS, ConfigError, load_config
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "x" * 40,
+    "SECRET_KEY": "7hZq-3kV9pLx_2WmR8tYc4NbG6sJd1FeA0uQ",
+    "PUBLIC_BASE_URL": "https://api.zz.example.gov.cn",
     "SANDBOX": "0",
     "DATABASE_URL": "postgresql://city@db.internal/city",
     "REDIS_URL": "redis://cache.internal:6379/0",
@@ -28,6 +29,10 @@ def test_production_with_real_settings_starts():
         ({"SANDBOX": "1"}, "SANDBOX=1"),
         ({"SECRET_KEY": DEFAULT_SECRET_KEY}, "SECRET_KEY"),
         ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+        ({"SECRET_KEY": " " * 40}, "SECRET_KEY"),
+        ({"SECRET_KEY": "ab" * 20}, "SECRET_KEY"),
+        ({"PUBLIC_BASE_URL": "http://127.0.0.1:5000"}, "PUBLIC_BASE_URL"),
+        ({"RATELIMIT_ENABLED": "0"}, "RATELIMIT_ENABLED"),
         ({"DATABASE_URL": ""}, "PostgreSQL"),
         ({"REDIS_URL": ""}, "REDIS_URL"),
         ({"CELERY_EAGER": "1"}, "CELERY_EAGER"),
@@ -46,6 +51,11 @@ def test_embedded_default_needs_nothing():
     assert config["CELERY_EAGER"] is True
     assert config["SANDBOX"] is True
     assert config["DEPARTMENT_SYSTEM_BASE_URL"] == "http://127.0.0.1:5000/_sandbox/department"
+
+
+def test_an_unknown_log_level_is_named():
+    with pytest.raises(ConfigError, match="LOG_LEVEL"):
+        load_config({"LOG_LEVEL": "verbose"})
 
 
 def test_a_number_that_is_not_a_number_is_named():

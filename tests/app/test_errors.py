@@ -128,3 +128,15 @@ def test_request_id_is_echoed_or_made_up(client):
     forged = client.get("/healthz", headers={"X-Request-ID": "<script> fake log line"})
     assert forged.headers["X-Request-ID"] != "<script> fake log line"
     assert len(forged.headers["X-Request-ID"]) == 32
+
+
+def test_a_request_id_with_a_trailing_newline_is_replaced(app):
+    from app.request_context import assign_request_id
+
+    with app.test_request_context(environ_overrides={"HTTP_X_REQUEST_ID": "abc\n"}):
+        assert assign_request_id() != "abc\n"
+
+
+def test_a_form_post_to_a_get_only_route_is_405_not_415(client):
+    response = client.post("/api/v1/districts", data="a=1", content_type="application/x-www-form-urlencoded")
+    assert_envelope(response, 405, "METHOD_NOT_ALLOWED")

@@ -23,7 +23,10 @@ def webhook_url(app):
 
 
 def received(webhook_url):
-    return requests.get(webhook_url, timeout=5).json()["items"]
+    items = requests.get(webhook_url, timeout=5).json()["items"]
+    # The twin drops repeats of a key it already has; a repeat at all means we sent something twice.
+    assert all(item["repeats"] == 0 for item in items), items
+    return items
 
 
 def fail_twin(sandbox_url, times, status=503):
@@ -160,6 +163,49 @@ def test_many_workers_racing_deliver_a_message_once(app, sandbox_url, webhook_ur
     assert len(received(webhook_url)) == 5
     with app.app_context():
         assert {reload(i).status for i in ids} == {DELIVERED}
+
+
+def test_an_expired_lease_lets_another_worker_deliver_and_fences_the_first(app_ctx, webhook_url, monkeypatch):
+    from app.outbox import tasks
+
+    monkeypatch.setattr(tasks.deliver_message, "delay", lambda *a: None)  # nobody picks it up at commit
+    with unit_of_work():
+        message = enqueue(HTTP_POST, webhook_url, {"event": "slow worker"})
+    first = delivery._claim(message.id, utcnow())  # a worker takes it, then hangs
+    assert delivery.deliver(message.id) == "skipped", "the lease still holds"
+    second = delivery._claim(message.id, later(10))  # the lease ran out: another worker takes over
+    assert second is not None and second.attempts == first.attempts + 1
+    delivery._record(first, {"status": DEAD, "last_error": "late news from the hung worker"})
+    row = reload(message.id)
+    assert row.status == PENDING and row.locked_until is not None, "a stale worker must not overwrite"
+    delivery._record(second, {"status": DELIVERED, "delivered_at": utcnow()})
+    assert reload(message.id).status == DELIVERED
+
+
+def test_a_message_whose_worker_dies_on_the_last_attempt_is_dead_lettered(app_ctx, webhook_url, monkeypatch):
+    from app.outbox import tasks
+
+    monkeypatch.setattr(tasks.deliver_message, "delay", lambda *a: None)
+    with unit_of_work():
+        message = enqueue(HTTP_POST, webhook_url, {"event": "poison"})
+        message.attempts = message.max_attempts - 1
+    assert delivery._claim(message.id, utcnow()) is not None  # last attempt; the worker dies
+    assert delivery.deliver(message.id, now=later(10)) == "skipped", "no attempts left"
+    assert delivery.bury_abandoned(now=later(10)) == 1
+    row = reload(message.id)
+    assert row.status == DEAD and "worker lost" in row.last_error
+
+
+def test_sweeping_twice_does_not_queue_the_same_message_twice(app_ctx, webhook_url, monkeypatch):
+    from app.outbox import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks.deliver_message, "delay", queued.append)
+    with unit_of_work():
+        message = enqueue(HTTP_POST, webhook_url, {"event": "backlog"})
+    assert sweep.apply().get() == 1
+    assert sweep.apply().get() == 0
+    assert queued == [str(message.id)] * 2  # once at commit, once by the first sweep
 
 
 def test_dispatch_failure_leaves_the_row_for_the_sweeper(app_ctx, webhook_url, monkeypatch):

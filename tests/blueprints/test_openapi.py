@@ -14,7 +14,8 @@ def test_errors_are_documented_as_the_envelope(client):
     envelope = spec["components"]["schemas"]["ErrorEnvelope"]
     assert envelope["properties"]["error"]["$ref"].endswith("/ErrorBody")
     detail = spec["paths"]["/api/v1/departments"]["get"]["responses"]
-    assert detail["422"]["$ref"].endswith("/UNPROCESSABLE_ENTITY")
+    unprocessable = spec["components"]["responses"][detail["422"]["$ref"].rsplit("/", 1)[1]]
+    assert unprocessable["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorEnvelope")
 
 
 def test_docs_page_renders_from_local_assets(client):

@@ -81,3 +81,8 @@ def test_embedded_default_serves_the_sandbox_under_the_same_origin(make_app):
     assert client.get("/_sandbox/").json["twins"] == ["department"]
     health = client.get("/_sandbox/department/gjj/health")
     assert health.status_code == 200 and health.json["status"] == "UP"
+
+
+def test_twins_answer_json_even_for_unknown_paths(sandbox_url):
+    response = requests.get(f"{sandbox_url}/department/gjj/nothing", timeout=5)
+    assert response.status_code == 404 and response.json()["status"] == 404
