@@ -11,11 +11,14 @@ worker_class = "gthread"
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
+# One listening socket per worker (SO_REUSEPORT): the kernel spreads connections evenly, instead of
+# whichever worker wakes first taking most keep-alive connections and leaving the others idle.
+reuse_port = True
 accesslog = None  # the app writes its own JSON access line with the request id
 errorlog = "-"
 # Recycle workers now and then, so a slow leak never takes a node down.
-max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "10000"))
-max_requests_jitter = 1000
+max_requests = int(os.environ.get("WEB_MAX_REQUESTS", "50000"))
+max_requests_jitter = 5000
 
 # Metrics from all workers add up through files in this folder (prometheus_client multiprocess mode).
 if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

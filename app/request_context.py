@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 
 from flask import g, has_request_context, request
 
@@ -13,9 +13,10 @@ _ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
 def assign_request_id() -> str:
-    offered = request.headers.get(REQUEST_ID_HEADER, "")
-    g.request_id = offered if _ACCEPTED_ID.fullmatch(offered) else uuid.uuid4().hex
-    return g.request_id
+    offered = request.environ.get("HTTP_X_REQUEST_ID", "")
+    request_id = offered if _ACCEPTED_ID.fullmatch(offered) else os.urandom(16).hex()
+    g.request_id = request_id
+    return request_id
 
 
 def current_request_id() -> str | None:

@@ -7,6 +7,7 @@ import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from app.observability.batching import BatchingStreamHandler
 from app.request_context import current_request_id
 
 
@@ -27,6 +28,12 @@ def json_formatter() -> JsonFormatter:
 
 def configure_logging(level: str) -> None:
     """Replace the root handlers once per process with one JSON handler."""
+    # Record fields we never print, which logging gathers for every record (the Python logging
+    # docs' "Optimization" switches): caller file and line, thread, process names.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     if any(getattr(h, "_city_services", False) for h in root.handlers):
         root.setLevel(level)
@@ -37,5 +44,10 @@ def configure_logging(level: str) -> None:
     handler._city_services = True
     root.handlers = [handler]
     root.setLevel(level)
+    # One JSON line per request: batched, so a busy worker is not paying a write() per request.
+    access = logging.getLogger("app.access")
+    access.handlers = [BatchingStreamHandler(sys.stderr)]
+    access.handlers[0].setFormatter(json_formatter())
+    access.propagate = False
     # Alembic announces every plugin it loads; only its migration lines are worth reading.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
