@@ -138,9 +138,18 @@ def _init_extensions(app: Flask) -> None:
     api.init_app(app)
     register_error_handlers(app)
     init_celery(app)
+    _load_keys(app)
     with app.app_context():
         watch_pool(db.engine)
     _import_models()
+
+
+def _load_keys(app: Flask) -> None:
+    """Parse every key at start, so a bad one stops the process now rather than a login later."""
+    from app.security.keys import pii_keys, signing_keys
+
+    app.extensions["signing_keys"] = signing_keys(app.config)
+    app.extensions["pii_keys"] = pii_keys(app.config)
 
 
 def _import_models() -> None:
@@ -153,14 +162,18 @@ def _import_models() -> None:
 def _register_routes(app: Flask) -> None:
     from app.cli import register_cli
     from app.extensions import api
-    from blueprints import city, status
+    from app.identity.policy import public
+    from blueprints import auth, city, status
     from blueprints.health import blp as health_blp
 
     app.register_blueprint(health_blp)
+    app.register_blueprint(auth.wellknown)
     api.register_blueprint(status.blp)
     api.register_blueprint(city.blp)
+    api.register_blueprint(auth.blp)
 
     @app.get("/api/docs/assets/<path:filename>")
+    @public
     def swagger_assets(filename):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 

@@ -10,7 +10,24 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Every outside party's base URL; empty means its sandbox twin, which production refuses.
-OUTSIDE_BASE_URLS = ("DEPARTMENT_SYSTEM_BASE_URL",)
+OUTSIDE_BASE_URLS = (
+    "DEPARTMENT_SYSTEM_BASE_URL",
+    "WECHAT_BASE_URL",
+    "ALIPAY_GATEWAY_URL",
+    "SMS_BASE_URL",
+    "SHARING_BASE_URL",
+)
+# Secrets with no safe default: production refuses to start without each of them.
+REQUIRED_SECRETS = (
+    "JWT_PRIVATE_KEYS",
+    "PII_KEYS",
+    "PII_HASH_KEY",
+    "WECHAT_APP_SECRET",
+    "ALIPAY_APP_PRIVATE_KEY",
+    "ALIPAY_PUBLIC_KEY",
+    "SMS_ACCESS_KEY_SECRET",
+    "SHARING_APP_SECRET",
+)
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SECRET_KEY = "dev-only-not-secret-change-me"  # noqa: S105 - the known default production refuses
 EMBEDDED_DATABASE_URL = f"sqlite:///{ROOT / 'instance' / 'city.db'}"
@@ -54,6 +71,47 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR"),
     Setting("ACCESS_LOG", "1", "0 silences the per-request JSON access line"),
     Setting("GIT_COMMIT", "", "commit shown at /api/v1/status; empty = read from .git at start"),
+    # Identity: tokens and personal data
+    Setting("JWT_PRIVATE_KEYS", "", 'JSON {"kid": "Ed25519 private key PEM"}; every key verifies, one signs'),
+    Setting("JWT_ACTIVE_KID", "", "kid of the key that signs new tokens; empty = the first"),
+    Setting("ACCESS_TOKEN_SECONDS", "900", "lifetime of an access token"),
+    Setting("REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token (each use rotates it)"),
+    Setting("PII_KEYS", "", 'JSON {"kid": "base64 of 32 random bytes"}: AES-GCM keys for personal data'),
+    Setting("PII_ACTIVE_KID", "", "kid of the PII key that encrypts new values; empty = the first"),
+    Setting("PII_HASH_KEY", "", "base64 key of the keyed hash used to look personal data up"),
+    # Outside parties (empty base URL = the sandbox twin)
+    Setting("WECHAT_APP_ID", "wx0000demo0000mini", "mini-program appid"),
+    Setting("WECHAT_APP_SECRET", "", "mini-program AppSecret"),
+    Setting("WECHAT_BASE_URL", "", "WeChat API base, https://api.weixin.qq.com/"),
+    Setting("ALIPAY_APP_ID", "2021000000000000", "Alipay mini-program app id"),
+    Setting("ALIPAY_APP_PRIVATE_KEY", "", "our RSA2 private key (PEM) for Alipay"),
+    Setting("ALIPAY_PUBLIC_KEY", "", "Alipay's RSA2 public key (PEM)"),
+    Setting("ALIPAY_GATEWAY_URL", "", "Alipay gateway, https://openapi.alipay.com/gateway.do"),
+    Setting("SMS_BASE_URL", "", "SMS provider API base"),
+    Setting("SMS_ACCESS_KEY_ID", "city-sms", "SMS provider access key id"),
+    Setting("SMS_ACCESS_KEY_SECRET", "", "SMS provider access key secret"),
+    Setting("SMS_SIGN_NAME", "枣庄市民服务", "signature shown in SMS texts"),
+    Setting("SHARING_BASE_URL", "", "information-sharing platform (population database) API base"),
+    Setting("SHARING_APP_KEY", "city-services", "our app key at the sharing platform"),
+    Setting("SHARING_APP_SECRET", "", "our app secret at the sharing platform"),
+)
+# Settings passed to the app as they are (strings); the identity modules parse their own.
+PASSTHROUGH = (
+    "JWT_PRIVATE_KEYS",
+    "JWT_ACTIVE_KID",
+    "PII_KEYS",
+    "PII_ACTIVE_KID",
+    "PII_HASH_KEY",
+    "WECHAT_APP_ID",
+    "WECHAT_APP_SECRET",
+    "ALIPAY_APP_ID",
+    "ALIPAY_APP_PRIVATE_KEY",
+    "ALIPAY_PUBLIC_KEY",
+    "SMS_ACCESS_KEY_ID",
+    "SMS_ACCESS_KEY_SECRET",
+    "SMS_SIGN_NAME",
+    "SHARING_APP_KEY",
+    "SHARING_APP_SECRET",
 )
 
 
@@ -119,20 +177,28 @@ def load_config(environ: dict | None = None) -> dict:
         "LOG_LEVEL": env["LOG_LEVEL"].upper(),
         "ACCESS_LOG": _bool(env["ACCESS_LOG"]),
         "GIT_COMMIT": env["GIT_COMMIT"],
+        "ACCESS_TOKEN_SECONDS": _number(env, "ACCESS_TOKEN_SECONDS"),
+        "REFRESH_TOKEN_DAYS": _number(env, "REFRESH_TOKEN_DAYS"),
+        "WECHAT_BASE_URL": env["WECHAT_BASE_URL"] or f"{base}/_sandbox/wechat/",
+        "ALIPAY_GATEWAY_URL": env["ALIPAY_GATEWAY_URL"] or f"{base}/_sandbox/alipay/gateway.do",
+        "SMS_BASE_URL": env["SMS_BASE_URL"] or f"{base}/_sandbox/sms",
+        "SHARING_BASE_URL": env["SHARING_BASE_URL"] or f"{base}/_sandbox/sharing",
+        **{name: env[name] for name in PASSTHROUGH},
     }
     if config["LOG_LEVEL"] not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL={config['LOG_LEVEL']!r}: use DEBUG, INFO, WARNING or ERROR")
     if config["APP_ENV"] not in {"development", "test", "production"}:
         raise ConfigError(f"APP_ENV={config['APP_ENV']!r}: use development, test or production")
     if config["APP_ENV"] == "production":
-        missing = [name for name in OUTSIDE_BASE_URLS if not env[name]]
+        missing = [f"{name} must be set (empty means the sandbox twin)" for name in OUTSIDE_BASE_URLS if not env[name]]
+        missing += [f"{name} must be set (it has no safe default)" for name in REQUIRED_SECRETS if not env[name]]
         check_production(config, missing)
     return config
 
 
-def check_production(config: dict, missing_urls: list[str]) -> None:
+def check_production(config: dict, missing: list[str]) -> None:
     """Refuse to run a real city on demo settings."""
-    problems = [f"{name} must be set (empty means the sandbox twin)" for name in missing_urls]
+    problems = list(missing)
     if config["SANDBOX"]:
         problems.append("SANDBOX=1 (the fake outside parties) is not allowed in production")
     secret = config["SECRET_KEY"].strip()

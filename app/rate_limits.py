@@ -34,6 +34,17 @@ def _skip_for_probes(hook, passthrough: bool):
     return guarded
 
 
+def _declared_limits(view) -> tuple[str, ...]:
+    """Limits on a view function, or on a MethodView class and its methods (one endpoint shares them)."""
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return tuple(getattr(view, "rate_limits", ()))
+    limits = list(getattr(view_class, "rate_limits", ()))
+    for method in getattr(view_class, "methods", None) or ():
+        limits += getattr(getattr(view_class, method.lower(), None), "rate_limits", ())
+    return tuple(dict.fromkeys(limits))
+
+
 def init_rate_limits(app: Flask) -> Limiter:
     """Call after every route is registered."""
     hook_lists = {
@@ -47,7 +58,7 @@ def init_rate_limits(app: Flask) -> Limiter:
         # Only after_request hooks hand the response on; the others return nothing.
         hooks[known[name] :] = [_skip_for_probes(h, passthrough=name == "after") for h in hooks[known[name] :]]
     for endpoint, view in list(app.view_functions.items()):
-        limits = getattr(getattr(view, "view_class", view), "rate_limits", ())
+        limits = _declared_limits(view)
         if limits:
             # limiter.limit returns the limited view; the route must serve that one.
             app.view_functions[endpoint] = limiter.limit(";".join(limits))(view)

@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.clock import local, utcnow
+from app.identity.policy import public
 from app.version import VERSION, git_commit
 
 blp = Blueprint("status", __name__, url_prefix="/api/v1/status", description="What is running")
@@ -22,6 +23,7 @@ class StatusSchema(ma.Schema):
 
 @blp.route("")
 class Status(MethodView):
+    @public
     @blp.response(200, StatusSchema)
     def get(self):
         """Version and git commit of this server"""

@@ -5,15 +5,14 @@ Each test starts from empty tables, an empty Redis database and a reset sandbox.
 
 from __future__ import annotations
 
+import atexit
 import os
-import threading
 
 import pytest
 import redis as redis_lib
 import sqlalchemy as sa
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.config import database_url
@@ -21,6 +20,7 @@ from app.extensions import db
 from integrations.sandbox import create_sandbox_app
 from scripts.check_services import DEFAULTS
 from scripts.check_services import main as check_services
+from tests.servers import serving
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
 WORKER_INDEX = int(WORKER.removeprefix("gw") or 0)
@@ -66,23 +66,42 @@ def environ_for_tests(**overrides) -> dict:
     return env
 
 
-DATABASE_URL = recreate_database(f"city_test_{WORKER}")
+# The pid keeps two test runs on one machine (a developer and a helper) out of each other's database.
+DATABASE_NAME = f"city_test_{WORKER}_{os.getpid()}"
+DATABASE_URL = recreate_database(DATABASE_NAME)
+
+
+@atexit.register
+def _drop_database():
+    admin = sa.create_engine(ADMIN_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{DATABASE_NAME}" WITH (FORCE)'))
+    admin.dispose()
+
+
 REDIS_URL = redis_url_for_worker()
 
 
 @pytest.fixture(scope="session")
 def sandbox_url():
     """The sandbox as a real HTTP server on a free loopback port."""
-    server = make_server("127.0.0.1", 0, create_sandbox_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
+    with serving(create_sandbox_app()) as url:
+        yield url
+
+
+def twin_urls(sandbox_url: str) -> dict:
+    return {
+        "DEPARTMENT_SYSTEM_BASE_URL": f"{sandbox_url}/department",
+        "WECHAT_BASE_URL": f"{sandbox_url}/wechat/",
+        "ALIPAY_GATEWAY_URL": f"{sandbox_url}/alipay/gateway.do",
+        "SMS_BASE_URL": f"{sandbox_url}/sms",
+        "SHARING_BASE_URL": f"{sandbox_url}/sharing",
+    }
 
 
 @pytest.fixture(scope="session")
 def app(sandbox_url):
-    app = create_app(environ_for_tests(DEPARTMENT_SYSTEM_BASE_URL=f"{sandbox_url}/department"))
+    app = create_app(environ_for_tests(**twin_urls(sandbox_url)))
     with app.app_context():
         upgrade()
     return app
@@ -105,7 +124,7 @@ def clean_state(request, sandbox_url):
 
 
 @pytest.fixture
-def make_app(app):
+def make_app(app, sandbox_url):
     """Build another app from the test environment plus `overrides`.
 
     Celery is one per process, so the session app's wiring is put back afterwards.
@@ -113,7 +132,7 @@ def make_app(app):
     from app.jobs.celery_app import init_celery
 
     def build(**overrides):
-        return create_app(environ_for_tests(**overrides))
+        return create_app(environ_for_tests(**{**twin_urls(sandbox_url), **overrides}))
 
     yield build
     init_celery(app)

@@ -2,6 +2,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.city import service
+from app.identity.policy import public
 from blueprints.city.schemas import DepartmentQuerySchema, DepartmentSchema, DistrictSchema
 
 blp = Blueprint("city", __name__, url_prefix="/api/v1", description="The city: districts and departments")
@@ -13,6 +14,7 @@ def _department_out(department) -> dict:
 
 @blp.route("/districts")
 class Districts(MethodView):
+    @public
     @blp.response(200, DistrictSchema(many=True))
     def get(self):
         """Districts of the city"""
@@ -21,6 +23,7 @@ class Districts(MethodView):
 
 @blp.route("/departments")
 class Departments(MethodView):
+    @public
     @blp.arguments(DepartmentQuerySchema, location="query")
     @blp.response(200, DepartmentSchema(many=True))
     def get(self, query):
@@ -30,6 +33,7 @@ class Departments(MethodView):
 
 @blp.route("/departments/<string:code>")
 class DepartmentDetail(MethodView):
+    @public
     @blp.response(200, DepartmentSchema)
     def get(self, code):
         """One department"""

@@ -10,11 +10,12 @@ from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from integrations.sandbox import faults
-from integrations.sandbox.twins import TWINS
+from integrations.sandbox.twins import TWINS, configure_twins
 
 
 def create_sandbox_app() -> Flask:
     app = Flask("sandbox")
+    configure_twins()
     board = faults.FaultBoard()
     app.extensions["faults"] = board
 
@@ -54,6 +55,7 @@ def create_sandbox_app() -> Flask:
         board.clear()
         for twin in TWINS.values():
             twin.reset()
+        configure_twins()  # a test may have given a twin other credentials
         return "", 204
 
     @app.errorhandler(HTTPException)

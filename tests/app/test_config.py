@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import DEFAULT_SECRET_KEY, SETTINGS, ConfigError, load_config
+from app.config import DEFAULT_SECRET_KEY, REQUIRED_SECRETS, SETTINGS, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PRODUCTION = {
@@ -14,6 +14,11 @@ GOOD_PRODUCTION = {
     "DATABASE_URL": "postgresql://city@db.internal/city",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "DEPARTMENT_SYSTEM_BASE_URL": "https://dept.example.gov.cn",
+    "WECHAT_BASE_URL": "https://api.weixin.qq.com/",
+    "ALIPAY_GATEWAY_URL": "https://openapi.alipay.com/gateway.do",
+    "SMS_BASE_URL": "https://sms.example.com",
+    "SHARING_BASE_URL": "https://sharing.zz.example.gov.cn",
+    **dict.fromkeys(REQUIRED_SECRETS, "configured"),
 }
 
 
@@ -37,6 +42,10 @@ def test_production_with_real_settings_starts():
         ({"REDIS_URL": ""}, "REDIS_URL"),
         ({"CELERY_EAGER": "1"}, "CELERY_EAGER"),
         ({"DEPARTMENT_SYSTEM_BASE_URL": ""}, "DEPARTMENT_SYSTEM_BASE_URL"),
+        ({"WECHAT_BASE_URL": ""}, "WECHAT_BASE_URL"),
+        ({"PII_KEYS": ""}, "PII_KEYS"),
+        ({"JWT_PRIVATE_KEYS": ""}, "JWT_PRIVATE_KEYS"),
+        ({"ALIPAY_APP_PRIVATE_KEY": ""}, "ALIPAY_APP_PRIVATE_KEY"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, complaint):

@@ -1,5 +1,20 @@
-"""Twins of outside parties. Each module has `blueprint` (mounted at /<name>) and `reset()`."""
+"""Twins of outside parties. Each module has `blueprint` (mounted at /<name>) and `reset()`.
 
+`configure_twins()` hands each twin the credentials our clients use in the sandbox (keyring.py).
+"""
+
+from integrations.alipay import sandbox as alipay
+from integrations.clouds.sharing import sandbox as sharing
+from integrations.sandbox import keyring
 from integrations.sandbox.twins import department
+from integrations.sms import sandbox as sms
+from integrations.wechat import sandbox as wechat
 
-TWINS = {"department": department}
+TWINS = {"department": department, "wechat": wechat, "alipay": alipay, "sms": sms, "sharing": sharing}
+
+
+def configure_twins() -> None:
+    keys = keyring.alipay_keys()
+    alipay.configure(keys["app_public"], keys["alipay_private"])
+    sms.configure(keyring.SMS_ACCESS_KEY_ID, keyring.SMS_ACCESS_KEY_SECRET)
+    sharing.configure(keyring.SHARING_APP_KEY, keyring.SHARING_APP_SECRET)

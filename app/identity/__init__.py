@@ -1,0 +1,1 @@
+"""Citizens, staff, operators and department systems: who they are and what they may do."""

@@ -1,0 +1,130 @@
+"""Access tokens: short-lived JWTs signed with Ed25519 (kid in the header, any configured key verifies).
+
+A token names its session (`sid`); revoking the session revokes its tokens at once, through a Redis
+mark that lives as long as a token can, with the database as the fallback when Redis is down.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from flask import current_app
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from app.errors import AppError
+from app.extensions import db, redis
+from app.security.keys import SigningKeys
+
+log = logging.getLogger(__name__)
+ALGORITHMS = ["Ed25519"]
+AUDIENCE = "zz-city-services"
+REVOKED_KEY = "auth:revoked:{sid}"
+
+
+@dataclass(frozen=True)
+class Caller:
+    kind: str  # anonymous, citizen, staff, operator, client
+    subject: str | None = None
+    session_id: str | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    department: str | None = None
+
+
+ANONYMOUS = Caller("anonymous")
+
+
+def _keys() -> SigningKeys:
+    return current_app.extensions["signing_keys"]
+
+
+def issue(caller: Caller) -> tuple[str, int]:
+    """A signed access token for `caller` and its lifetime in seconds."""
+    keys, lifetime, now = _keys(), current_app.config["ACCESS_TOKEN_SECONDS"], int(time.time())
+    claims = {
+        "iss": current_app.config["PUBLIC_BASE_URL"],
+        "aud": AUDIENCE,
+        "sub": caller.subject,
+        "typ": caller.kind,
+        "sid": caller.session_id,
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": os.urandom(12).hex(),
+    }
+    if caller.roles:
+        claims["roles"] = sorted(caller.roles)
+    if caller.scopes:
+        claims["scope"] = " ".join(sorted(caller.scopes))
+    if caller.department:
+        claims["dept"] = caller.department
+    header = {"alg": ALGORITHMS[0], "kid": keys.active_kid}
+    return jwt.encode(header, claims, keys.private, algorithms=ALGORITHMS), lifetime
+
+
+def _invalid(reason: str) -> AppError:
+    return AppError(
+        "INVALID_TOKEN",
+        "登录已失效，请重新登录",
+        401,
+        {"reason": reason},
+        {"WWW-Authenticate": f'Bearer error="invalid_token", error_description="{reason}"'},
+    )
+
+
+def verify(token: str) -> Caller:
+    """The caller a bearer token stands for. Raises a 401 AppError with the reason."""
+    try:
+        decoded = jwt.decode(token, _keys().private, algorithms=ALGORITHMS)
+    except JoseError as error:
+        raise _invalid("unknown key" if error.error == "invalid_key_id" else "bad signature or format") from None
+    except ValueError:
+        raise _invalid("bad signature or format") from None
+    claims = decoded.claims
+    now = int(time.time())
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+        raise _invalid("expired")
+    if claims.get("aud") != AUDIENCE or claims.get("iss") != current_app.config["PUBLIC_BASE_URL"]:
+        raise _invalid("wrong issuer or audience")
+    if (
+        not claims.get("sub")
+        or not claims.get("sid")
+        or claims.get("typ") not in {"citizen", "staff", "operator", "client"}
+    ):
+        raise _invalid("missing claims")
+    if is_revoked(claims["sid"]):
+        raise _invalid("revoked")
+    return Caller(
+        kind=claims["typ"],
+        subject=claims["sub"],
+        session_id=claims["sid"],
+        roles=frozenset(claims.get("roles", ())),
+        scopes=frozenset(claims.get("scope", "").split()),
+        department=claims.get("dept"),
+    )
+
+
+def mark_revoked(session_id: str) -> None:
+    """Tell every worker at once; the mark outlives every token of the session."""
+    ttl = current_app.config["ACCESS_TOKEN_SECONDS"] + 60
+    try:
+        redis.set(REVOKED_KEY.format(sid=session_id), 1, ex=ttl)
+    except Exception:  # noqa: BLE001 - the database row is the truth; Redis only makes it fast
+        log.warning("could not mark a session revoked in Redis; the database check covers it")
+
+
+def is_revoked(session_id: str) -> bool:
+    try:
+        return bool(redis.exists(REVOKED_KEY.format(sid=session_id)))
+    except Exception:  # noqa: BLE001 - Redis down: ask the database, never let a revoked token through
+        from app.identity.models import AuthSession
+
+        try:
+            session = db.session.get(AuthSession, uuid.UUID(session_id))
+        except ValueError:
+            return True
+        return session is None or session.revoked_at is not None

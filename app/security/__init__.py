@@ -1,0 +1,1 @@
+"""Keys, tokens' signatures and personal-data encryption."""

@@ -1,0 +1,3 @@
+from blueprints.auth.views import blp, wellknown
+
+__all__ = ["blp", "wellknown"]

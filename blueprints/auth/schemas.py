@@ -1,0 +1,54 @@
+import marshmallow as ma
+
+from app.security.pii import mask_id_number, mask_name, mask_phone
+
+
+class WeChatLoginSchema(ma.Schema):
+    code = ma.fields.String(
+        required=True, validate=ma.validate.Length(min=1, max=128), metadata={"description": "the code from wx.login()"}
+    )
+
+
+class AlipayLoginSchema(ma.Schema):
+    auth_code = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=128),
+        metadata={"description": "the code from my.getAuthCode()"},
+    )
+
+
+class RefreshSchema(ma.Schema):
+    refresh_token = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=256))
+
+
+class CitizenSchema(ma.Schema):
+    """A citizen as they see themselves: personal data masked."""
+
+    id = ma.fields.UUID(required=True)
+    nickname = ma.fields.String(allow_none=True)
+    phone = ma.fields.Function(
+        lambda c: mask_phone(c.phone), allow_none=True, metadata={"description": "masked, e.g. 138****8000"}
+    )
+    real_name = ma.fields.Function(lambda c: mask_name(c.real_name), allow_none=True)
+    id_number = ma.fields.Function(
+        lambda c: mask_id_number(c.id_number),
+        allow_none=True,
+        metadata={"description": "masked, e.g. 3704**********1234"},
+    )
+    real_name_verified = ma.fields.Function(lambda c: c.real_name_verified_at is not None)
+    logins = ma.fields.Function(
+        lambda c: sorted({i.provider for i in c.identities}), metadata={"description": "wechat, alipay"}
+    )
+    created_at = ma.fields.DateTime(required=True)
+
+
+class TokenSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    refresh_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, metadata={"description": "Bearer"})
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds"})
+    citizen = ma.fields.Nested(CitizenSchema)
+
+
+class CitizenUpdateSchema(ma.Schema):
+    nickname = ma.fields.String(validate=ma.validate.Length(min=1, max=40))

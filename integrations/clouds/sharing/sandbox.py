@@ -1,0 +1,60 @@
+"""Twin of the sharing platform's population connector, over a small invented register of Zaozhuang people.
+
+Mounted at /_sandbox/sharing. DEMO_CITIZENS are the people it knows; everyone else is "不一致".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+
+from flask import Blueprint, jsonify, request
+
+from app.identity.resident_id import make_valid
+
+blueprint = Blueprint("sharing_twin", __name__)
+
+# Invented people, one per district: region code + birth date + sequence (odd = male) + check digit.
+DEMO_CITIZENS = [
+    {"name": "张伟", "id_number": make_valid("37040219850612031")},
+    {"name": "王芳", "id_number": make_valid("37040319900307042")},
+    {"name": "李娜", "id_number": make_valid("37040419781125020")},  # ends in X: the check character must survive
+    {"name": "刘洋", "id_number": make_valid("37040520010918017")},
+    {"name": "陈静", "id_number": make_valid("37040619670401028")},
+    {"name": "孙浩", "id_number": make_valid("37048119951230053")},
+]
+_REGISTER = {person["id_number"]: person["name"] for person in DEMO_CITIZENS}
+SIGNED_FIELDS = ("appKey", "timestamp", "nonce", "xm", "sfzh")
+
+_lock = threading.Lock()
+_credentials = {"app_key": "sandbox-sharing-key", "app_secret": "sandbox-sharing-secret"}
+
+
+def configure(app_key: str, app_secret: str) -> None:
+    with _lock:
+        _credentials.update(app_key=app_key, app_secret=app_secret)
+
+
+def reset() -> None:
+    """Nothing to forget: the register is fixed and the credentials are configuration."""
+
+
+def _expected_sign(body: dict, secret: str) -> str:
+    # Written apart from the client's on purpose: a twin sharing the client's code would agree with its bugs.
+    canonical = "&".join(f"{key}={body.get(key, '')}" for key in sorted(SIGNED_FIELDS))
+    return hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+
+
+@blueprint.post("/population/verify")
+def verify():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not all(body.get(key) for key in (*SIGNED_FIELDS, "sign")):
+        return jsonify(code="E400", msg="参数缺失")
+    with _lock:
+        app_key, secret = _credentials["app_key"], _credentials["app_secret"]
+    if body["appKey"] != app_key or not hmac.compare_digest(str(body["sign"]), _expected_sign(body, secret)):
+        return jsonify(code="E401", msg="签名错误")
+    known = _REGISTER.get(str(body["sfzh"]).strip().upper())
+    result = "一致" if known is not None and known == str(body["xm"]).strip() else "不一致"
+    return jsonify(code="0000", msg="成功", data={"result": result})
