@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.clock import utcnow
+from app.clock import local, utcnow
 from app.db import unit_of_work
 from app.errors import AppError
 from app.extensions import db
 from app.identity import providers, sessions
-from app.identity.models import ACTIVE, AuthSession, Citizen, CitizenIdentity
+from app.identity.models import ACTIVE, ERASED, AuthSession, Citizen, CitizenIdentity
 from app.identity.tokens import Caller
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,24 @@ def get(caller: Caller) -> Citizen:
     return citizen
 
 
+@contextmanager
+def claiming(caller: Caller, hash_column: str, value_hash: str, conflict: AppError):
+    """A unit of work on the caller's own record that also claims a unique personal value (phone, ID).
+
+    Another citizen holding it is `conflict`; so is losing a race for it at commit (the unique index).
+    """
+    try:
+        with unit_of_work() as session:
+            holder = session.scalar(sa.select(Citizen).where(getattr(Citizen, hash_column) == value_hash))
+            if holder is not None and str(holder.id) != caller.subject:
+                raise conflict
+            citizen = get(caller)
+            yield citizen
+            citizen.updated_at = utcnow()
+    except IntegrityError:
+        raise conflict from None
+
+
 def update(caller: Caller, changes: dict) -> Citizen:
     with unit_of_work():
         citizen = get(caller)
@@ -105,3 +124,56 @@ def update(caller: Caller, changes: dict) -> Citizen:
             citizen.nickname = changes["nickname"]
         citizen.updated_at = utcnow()
     return citizen
+
+
+def _shown(moment):
+    return None if moment is None else local(moment).isoformat()
+
+
+def export(caller: Caller) -> dict:
+    """Everything we hold about the caller, unmasked: it is their own data (PIPL art. 45)."""
+    citizen = get(caller)
+    sessions_held = db.session.scalars(
+        sa.select(AuthSession).where(
+            AuthSession.principal_kind == "citizen", AuthSession.principal_id == caller.subject
+        )
+    ).all()
+    return {
+        "profile": {
+            "id": str(citizen.id),
+            "nickname": citizen.nickname,
+            "phone": citizen.phone,
+            "real_name": citizen.real_name,
+            "id_number": citizen.id_number,
+            "real_name_verified_at": _shown(citizen.real_name_verified_at),
+            "created_at": _shown(citizen.created_at),
+        },
+        "logins": [
+            {
+                "provider": i.provider,
+                "app_id": i.app_id,
+                "subject": i.subject,
+                "union_id": i.union_id,
+                "created_at": _shown(i.created_at),
+                "last_login_at": _shown(i.last_login_at),
+            }
+            for i in citizen.identities
+        ],
+        "sessions": [{"created_at": _shown(s.created_at), "revoked_at": _shown(s.revoked_at)} for s in sessions_held],
+        "exported_at": _shown(utcnow()),
+    }
+
+
+def erase(caller: Caller) -> None:
+    """Delete the account: personal data and logins go; the id stays, de-identified, for the records
+    the law makes us keep (payments, Wi-Fi logs), which point at it."""
+    with unit_of_work():
+        citizen = get(caller)
+        for identity in list(citizen.identities):
+            db.session.delete(identity)
+        citizen.nickname = citizen.phone = citizen.phone_hash = None
+        citizen.real_name = citizen.id_number = citizen.id_number_hash = None
+        citizen.real_name_verified_at = None
+        citizen.status, citizen.erased_at = ERASED, utcnow()
+        citizen.updated_at = citizen.erased_at
+    sessions.revoke_all("citizen", caller.subject, reason="erased")

@@ -113,3 +113,27 @@ def alipay_oauth_token(auth_code: str):
         raise _busy("alipay", error) from None
     except IntegrationError:
         raise AppError("ALIPAY_BAD_RESPONSE", "支付宝返回异常，请稍后再试", 502) from None
+
+
+# --- SMS and the population database ------------------------------------------------------------------
+
+
+def sms_client():
+    from integrations.sms.client import SmsClient
+
+    config = current_app.config
+    return SmsClient(
+        config["SMS_BASE_URL"],
+        config["SMS_ACCESS_KEY_ID"],
+        _config("SMS_ACCESS_KEY_SECRET", keyring.SMS_ACCESS_KEY_SECRET),
+        config["SMS_SIGN_NAME"],
+    )
+
+
+def population_client():
+    from integrations.clouds.sharing.client import PopulationClient
+
+    config = current_app.config
+    return PopulationClient(
+        config["SHARING_BASE_URL"], config["SHARING_APP_KEY"], _config("SHARING_APP_SECRET", keyring.SHARING_APP_SECRET)
+    )

@@ -52,3 +52,37 @@ class TokenSchema(ma.Schema):
 
 class CitizenUpdateSchema(ma.Schema):
     nickname = ma.fields.String(validate=ma.validate.Length(min=1, max=40))
+
+
+class SmsCodeRequestSchema(ma.Schema):
+    phone = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^1[3-9]\d{9}$", error="不是有效的手机号"))
+
+
+class SmsCodeSentSchema(ma.Schema):
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds the code stays valid"})
+
+
+class PhoneBindSchema(ma.Schema):
+    """Either phone + sms_code, or the code of WeChat's getPhoneNumber button."""
+
+    phone = ma.fields.String(validate=ma.validate.Regexp(r"^1[3-9]\d{9}$", error="不是有效的手机号"))
+    sms_code = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$", error="验证码为6位数字"))
+    wechat_code = ma.fields.String(validate=ma.validate.Length(min=1, max=128))
+
+    @ma.validates_schema
+    def one_way(self, data, **kwargs):
+        by_sms = "phone" in data and "sms_code" in data
+        if by_sms == ("wechat_code" in data):
+            raise ma.ValidationError("give phone and sms_code, or wechat_code")
+
+
+class RealNameSchema(ma.Schema):
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=30))
+    id_number = ma.fields.String(required=True, validate=ma.validate.Length(min=15, max=20))
+
+
+class ExportSchema(ma.Schema):
+    profile = ma.fields.Dict(required=True)
+    logins = ma.fields.List(ma.fields.Dict(), required=True)
+    sessions = ma.fields.List(ma.fields.Dict(), required=True)
+    exported_at = ma.fields.String(required=True)

@@ -98,6 +98,12 @@ class Me(MethodView):
         """Change my nickname"""
         return citizens.update(current_caller(), changes)
 
+    @require_citizen
+    @blp.response(204)
+    def delete(self):
+        """Delete my account: personal data erased, every device logged out"""
+        citizens.erase(current_caller())
+
 
 @wellknown.get("/.well-known/jwks.json")
 @public

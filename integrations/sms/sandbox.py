@@ -92,9 +92,12 @@ def send():
     return _answer("OK", "OK", BizId=biz_id)
 
 
+def sent_to(phone: str) -> list[dict]:
+    """The messages sent to `phone`, oldest first (for the outbox route, and tests in-process)."""
+    with _lock:
+        return [{k: v for k, v in m.items() if k != "at"} for m in _outbox if m["phone"] == phone]
+
+
 @blueprint.get("/outbox")
 def outbox():
-    phone = request.args.get("phone", "")
-    with _lock:
-        items = [{k: v for k, v in m.items() if k != "at"} for m in _outbox if m["phone"] == phone]
-    return jsonify(items=items)  # oldest first, newest last
+    return jsonify(items=sent_to(request.args.get("phone", "")))

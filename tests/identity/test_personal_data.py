@@ -1,0 +1,140 @@
+"""Phone, real name, export and erasure, and personal data kept out of the tables and the logs."""
+
+import logging
+
+import requests
+import sqlalchemy as sa
+
+from app.extensions import db
+from integrations.clouds.sharing.sandbox import DEMO_CITIZENS
+from integrations.sms import sandbox as sms_twin
+from tests.identity.helpers import bearer, login_wechat
+
+PHONE = "13800138000"
+PERSON = DEMO_CITIZENS[0]  # 张伟, a demo citizen the population twin knows
+
+
+def sms_codes(sandbox_url, phone=PHONE):
+    # Read in-process, not through /outbox: that request's own log line would hold the phone number.
+    return [item["params"]["code"] for item in sms_twin.sent_to(phone)]
+
+
+def bind_phone_by_sms(client, sandbox_url, token, phone=PHONE):
+    assert client.post("/api/v1/me/phone/sms-code", json={"phone": phone}, headers=bearer(token)).status_code == 202
+    code = sms_codes(sandbox_url, phone)[-1]
+    return client.put("/api/v1/me/phone", json={"phone": phone, "sms_code": code}, headers=bearer(token))
+
+
+def test_phone_bound_by_sms_is_shown_masked(client, sandbox_url):
+    token = login_wechat(client, sandbox_url)["access_token"]
+    response = bind_phone_by_sms(client, sandbox_url, token)
+    assert response.status_code == 200 and response.json["phone"] == "138****8000"
+    assert client.get("/api/v1/me", headers=bearer(token)).json["phone"] == "138****8000"
+
+
+def test_sms_codes_are_limited_per_phone_and_per_try(client, sandbox_url):
+    token = login_wechat(client, sandbox_url)["access_token"]
+    send = lambda: client.post("/api/v1/me/phone/sms-code", json={"phone": PHONE}, headers=bearer(token))  # noqa: E731
+    assert send().status_code == 202
+    again = send()
+    assert (again.status_code, again.json["error"]["code"]) == (429, "SMS_TOO_SOON")
+    assert again.headers["Retry-After"] == "60"
+    for tries_left in (4, 3, 2, 1, 0):
+        wrong = client.put("/api/v1/me/phone", json={"phone": PHONE, "sms_code": "000000"}, headers=bearer(token))
+        assert wrong.json["error"]["code"] == "SMS_CODE_WRONG"
+        assert wrong.json["error"]["details"]["tries_left"] == tries_left
+    right = sms_codes(sandbox_url)[-1]
+    locked = client.put("/api/v1/me/phone", json={"phone": PHONE, "sms_code": right}, headers=bearer(token))
+    assert locked.json["error"]["code"] == "SMS_CODE_LOCKED", "five wrong tries burn the code"
+
+
+def test_at_most_ten_codes_a_day_per_phone(client, sandbox_url, app):
+    from app.extensions import redis
+
+    token = login_wechat(client, sandbox_url)["access_token"]
+    for n in range(11):
+        with app.app_context():
+            for key in redis.scan_iter("sms:minute:*"):
+                redis.delete(key)  # step past the one-a-minute limit
+        response = client.post("/api/v1/me/phone/sms-code", json={"phone": "13900139000"}, headers=bearer(token))
+        expected = 202 if n < 10 else 429
+        assert response.status_code == expected, (n, response.json)
+    assert response.json["error"]["code"] == "SMS_DAILY_LIMIT"
+
+
+def test_a_phone_belongs_to_one_account(client, sandbox_url):
+    alice = login_wechat(client, sandbox_url, "alice")["access_token"]
+    bob = login_wechat(client, sandbox_url, "bob")["access_token"]
+    assert bind_phone_by_sms(client, sandbox_url, alice).status_code == 200
+    code = requests.post(f"{sandbox_url}/wechat/phone-code", json={"user": "bob", "phone": PHONE}, timeout=5)
+    taken = client.put("/api/v1/me/phone", json={"wechat_code": code.json()["code"]}, headers=bearer(bob))
+    assert (taken.status_code, taken.json["error"]["code"]) == (409, "PHONE_IN_USE")
+
+
+def test_phone_from_the_wechat_button(client, sandbox_url):
+    token = login_wechat(client, sandbox_url)["access_token"]
+    code = requests.post(
+        f"{sandbox_url}/wechat/phone-code", json={"user": "alice", "phone": "13700137000"}, timeout=5
+    ).json()["code"]
+    response = client.put("/api/v1/me/phone", json={"wechat_code": code}, headers=bearer(token))
+    assert response.status_code == 200 and response.json["phone"] == "137****7000"
+
+
+def test_real_name_verified_by_the_population_database(client, sandbox_url):
+    token = login_wechat(client, sandbox_url)["access_token"]
+    bad = client.put(
+        "/api/v1/me/real-name", json={"name": PERSON["name"], "id_number": "370402198506120313"}, headers=bearer(token)
+    )
+    assert bad.status_code == 422 and bad.json["error"]["details"]["reason"] == "checksum"
+    wrong = client.put(
+        "/api/v1/me/real-name", json={"name": "王五", "id_number": PERSON["id_number"]}, headers=bearer(token)
+    )
+    assert wrong.json["error"]["code"] == "REAL_NAME_MISMATCH"
+    ok = client.put("/api/v1/me/real-name", json=PERSON, headers=bearer(token))
+    assert ok.status_code == 200
+    assert ok.json["real_name"] == PERSON["name"][0] + "*" and ok.json["real_name_verified"] is True
+    assert ok.json["id_number"] == PERSON["id_number"][:4] + "*" * 10 + PERSON["id_number"][-4:]
+
+
+def test_population_database_down_is_503(client, sandbox_url):
+    token = login_wechat(client, sandbox_url)["access_token"]
+    requests.put(f"{sandbox_url}/_control/faults/sharing", json={"mode": "fail"}, timeout=5)
+    response = client.put("/api/v1/me/real-name", json=PERSON, headers=bearer(token))
+    assert (response.status_code, response.json["error"]["code"]) == (503, "POPULATION_UNAVAILABLE")
+
+
+def test_export_has_everything_unmasked_and_erasure_removes_it(client, sandbox_url, app):
+    login = login_wechat(client, sandbox_url)
+    token = login["access_token"]
+    bind_phone_by_sms(client, sandbox_url, token)
+    client.put("/api/v1/me/real-name", json=PERSON, headers=bearer(token))
+    export = client.get("/api/v1/me/export", headers=bearer(token)).json
+    assert export["profile"]["phone"] == PHONE and export["profile"]["id_number"] == PERSON["id_number"]
+    assert export["logins"][0]["provider"] == "wechat" and export["sessions"]
+
+    assert client.delete("/api/v1/me", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401, "every device logged out"
+    with app.app_context():
+        row = db.session.execute(sa.text("SELECT * FROM citizens")).mappings().one()
+    assert row["status"] == "erased" and row["phone"] is None and row["id_number_hash"] is None
+    again = login_wechat(client, sandbox_url)
+    assert again["citizen"]["id"] != login["citizen"]["id"], "a new login starts a new, empty account"
+
+
+def test_no_raw_phone_or_id_number_in_any_table_or_log(client, sandbox_url, app, caplog):
+    caplog.set_level(logging.DEBUG)
+    token = login_wechat(client, sandbox_url)["access_token"]
+    bind_phone_by_sms(client, sandbox_url, token)
+    client.put("/api/v1/me/real-name", json=PERSON, headers=bearer(token))
+    client.put(
+        "/api/v1/me/real-name", json={"name": PERSON["name"], "id_number": "37040219850612031X"}, headers=bearer(token)
+    )  # an error path too
+    with app.app_context():
+        dump = ""
+        for table in db.metadata.sorted_tables:
+            dump += repr(db.session.execute(sa.select(sa.text("*")).select_from(table)).all())
+    logs = caplog.text + "".join(repr(r.__dict__) for r in caplog.records)
+    for secret in (PHONE, PERSON["id_number"], PERSON["name"]):
+        assert secret not in dump, f"{secret} stored in clear"
+        assert secret not in logs, f"{secret} logged"
+    assert "138****8000" not in dump, "not even masked: tables hold ciphertext and keyed hashes"
