@@ -115,7 +115,7 @@ def _configure_database(app: Flask) -> None:
             "connect_args": {"prepare_threshold": None} if app.config["DB_PGBOUNCER"] else {},
             "pool_size": app.config["DB_POOL_SIZE"],
             "max_overflow": app.config["DB_MAX_OVERFLOW"],
-            "pool_pre_ping": True,
+            "pool_pre_ping": app.config["DB_PRE_PING"],
             "pool_recycle": 1800,
         }
 

@@ -52,6 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "", "SQLAlchemy URL; empty = embedded SQLite in instance/city.db"),
     Setting("DB_POOL_SIZE", "10", "database connections kept per process (PostgreSQL)"),
     Setting("DB_MAX_OVERFLOW", "10", "extra connections a process may open under load"),
+    Setting("DB_PRE_PING", "1", "test each pooled connection before use (a round trip per request)"),
     Setting("DB_PGBOUNCER", "0", "1 when DATABASE_URL goes through PgBouncer in transaction mode"),
     Setting("REDIS_URL", "", "redis:// URL; empty = in-process stand-in (embedded default only)"),
     Setting("REDIS_TIMEOUT_SECONDS", "0.5", "connect and socket timeout for Redis calls"),
@@ -153,6 +154,7 @@ def load_config(environ: dict | None = None) -> dict:
         "DB_POOL_SIZE": _number(env, "DB_POOL_SIZE"),
         "DB_MAX_OVERFLOW": _number(env, "DB_MAX_OVERFLOW"),
         "DB_PGBOUNCER": _bool(env["DB_PGBOUNCER"]),
+        "DB_PRE_PING": _bool(env["DB_PRE_PING"]),
         "REDIS_URL": redis_url,
         "REDIS_TIMEOUT_SECONDS": _number(env, "REDIS_TIMEOUT_SECONDS", float),
         "CELERY_BROKER_URL": env["CELERY_BROKER_URL"] or redis_url or "memory://",
@@ -163,7 +165,8 @@ def load_config(environ: dict | None = None) -> dict:
         "RATELIMIT_DEFAULT": env["RATELIMIT_DEFAULT"],
         "RATELIMIT_ENABLED": _bool(env["RATELIMIT_ENABLED"]),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
-        "RATELIMIT_HEADERS_ENABLED": True,
+        # X-RateLimit-* headers cost Redis round trips on every request; a 429 still says Retry-After.
+        "RATELIMIT_HEADERS_ENABLED": False,
         # Flask-Limiter sends Retry-After on every answer; a 200 should not tell clients to wait.
         "RATELIMIT_HEADER_RETRY_AFTER": "X-RateLimit-Retry-After",
         # If Redis is down, serve without limits rather than fail every request; /readyz reports it.

@@ -80,3 +80,13 @@ def transactional(func):
             return func(*args, **kwargs)
 
     return wrapper
+
+
+@contextmanager
+def single_read():
+    """A pooled connection in autocommit for one read-only query: no BEGIN and ROLLBACK round trips.
+
+    For hot read paths only; never write through it (each statement would commit on its own).
+    """
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")

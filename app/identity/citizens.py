@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import uuid
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app.clock import local, utcnow
-from app.db import unit_of_work
+from app.db import single_read, unit_of_work
 from app.errors import AppError
 from app.extensions import db
 from app.identity import providers, sessions
@@ -93,10 +96,59 @@ def refresh(refresh_token: str) -> sessions.TokenPair:
 
 def get(caller: Caller) -> Citizen:
     """The caller's own record: a citizen only ever reaches their own."""
-    citizen = db.session.get(Citizen, uuid.UUID(caller.subject))
+    # One query: the logins come along (a lazy load would be a second round trip on every /me).
+    citizen = db.session.get(Citizen, uuid.UUID(caller.subject), options=[joinedload(Citizen.identities)])
     if citizen is None or citizen.status != ACTIVE:
         raise AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
     return citizen
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What a citizen sees of themselves; read with one light query on the hottest route."""
+
+    id: uuid.UUID
+    nickname: str | None
+    phone: str | None
+    real_name: str | None
+    id_number: str | None
+    real_name_verified_at: datetime | None
+    created_at: datetime
+    logins: list[str]
+
+
+_PROFILE_COLUMNS = (
+    Citizen.id,
+    Citizen.status,
+    Citizen.nickname,
+    Citizen.phone,
+    Citizen.real_name,
+    Citizen.id_number,
+    Citizen.real_name_verified_at,
+    Citizen.created_at,
+)
+
+
+def profile(caller: Caller) -> Profile:
+    with single_read() as connection:
+        rows = connection.execute(
+            sa.select(*_PROFILE_COLUMNS, CitizenIdentity.provider)
+            .outerjoin(CitizenIdentity, CitizenIdentity.citizen_id == Citizen.id)
+            .where(Citizen.id == uuid.UUID(caller.subject))
+        ).all()
+    if not rows or rows[0].status != ACTIVE:
+        raise AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
+    first = rows[0]
+    return Profile(
+        first.id,
+        first.nickname,
+        first.phone,
+        first.real_name,
+        first.id_number,
+        first.real_name_verified_at,
+        first.created_at,
+        sorted({r.provider for r in rows if r.provider}),
+    )
 
 
 @contextmanager

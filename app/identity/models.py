@@ -34,6 +34,10 @@ class Citizen(db.Model):
 
     identities: Mapped[list[CitizenIdentity]] = relationship(back_populates="citizen")
 
+    @property
+    def logins(self) -> list[str]:
+        return sorted({identity.provider for identity in self.identities})
+
 
 class CitizenIdentity(db.Model):
     """One way in: a WeChat openid or an Alipay user of one app. A citizen may have several."""

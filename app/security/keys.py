@@ -31,7 +31,7 @@ def _json_object(config: dict, name: str) -> dict[str, str]:
     return value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: verified tokens are cached per key set
 class SigningKeys:
     active_kid: str
     private: KeySet  # every configured key: signs with the active one, verifies with any

@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from app.clock import local
 from app.security.pii import mask_id_number, mask_name, mask_phone
 
 
@@ -36,10 +37,12 @@ class CitizenSchema(ma.Schema):
         metadata={"description": "masked, e.g. 3704**********1234"},
     )
     real_name_verified = ma.fields.Function(lambda c: c.real_name_verified_at is not None)
-    logins = ma.fields.Function(
-        lambda c: sorted({i.provider for i in c.identities}), metadata={"description": "wechat, alipay"}
+    logins = ma.fields.List(ma.fields.String(), metadata={"description": "wechat, alipay"})
+    created_at = ma.fields.Function(
+        lambda c: local(c.created_at).isoformat(),
+        required=True,
+        metadata={"description": "Asia/Shanghai, with its offset"},
     )
-    created_at = ma.fields.DateTime(required=True)
 
 
 class TokenSchema(ma.Schema):

@@ -89,7 +89,7 @@ class Me(MethodView):
     @blp.response(200, CitizenSchema)
     def get(self):
         """My profile, personal data masked"""
-        return citizens.get(current_caller())
+        return citizens.profile(current_caller())
 
     @require_citizen
     @blp.arguments(CitizenUpdateSchema)
