@@ -34,8 +34,21 @@ def outbox_retry(message_id: uuid.UUID):
     click.echo(f"{message_id} queued again")
 
 
+keys_cli = AppGroup("keys", help="Key rotation.")
+
+
+@keys_cli.command("rotate")
+def keys_rotate():
+    """Re-encrypt personal data still under an older PII key with PII_ACTIVE_KID."""
+    from app.security.rotation import rotate
+
+    for column, count in rotate().items():
+        click.echo(f"{column}: {count} re-encrypted")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(keys_cli)
 
     @app.cli.command("seed-demo")
     def seed_demo():
