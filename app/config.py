@@ -96,6 +96,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHARING_APP_KEY", "city-services", "our app key at the sharing platform"),
     Setting("SHARING_APP_SECRET", "", "our app secret at the sharing platform"),
 )
+# Identifiers whose defaults belong to the demo: production must name its own.
+DEMO_IDS = ("WECHAT_APP_ID", "ALIPAY_APP_ID", "SMS_ACCESS_KEY_ID", "SHARING_APP_KEY")
 # Settings passed to the app as they are (strings); the identity modules parse their own.
 PASSTHROUGH = (
     "JWT_PRIVATE_KEYS",
@@ -194,7 +196,11 @@ def load_config(environ: dict | None = None) -> dict:
         raise ConfigError(f"APP_ENV={config['APP_ENV']!r}: use development, test or production")
     if config["APP_ENV"] == "production":
         missing = [f"{name} must be set (empty means the sandbox twin)" for name in OUTSIDE_BASE_URLS if not env[name]]
-        missing += [f"{name} must be set (it has no safe default)" for name in REQUIRED_SECRETS if not env[name]]
+        missing += [
+            f"{name} must be set (it has no safe default)" for name in REQUIRED_SECRETS if not env[name].strip()
+        ]
+        defaults = {s.name: s.default for s in SETTINGS}
+        missing += [f"{name} is still the demo value" for name in DEMO_IDS if env[name] == defaults[name]]
         check_production(config, missing)
     return config
 

@@ -94,10 +94,15 @@ def refresh(refresh_token: str) -> sessions.TokenPair:
     return sessions.refresh(refresh_token, caller_for)
 
 
-def get(caller: Caller) -> Citizen:
-    """The caller's own record: a citizen only ever reaches their own."""
-    # One query: the logins come along (a lazy load would be a second round trip on every /me).
-    citizen = db.session.get(Citizen, uuid.UUID(caller.subject), options=[joinedload(Citizen.identities)])
+def get(caller: Caller, for_update: bool = False) -> Citizen:
+    """The caller's own record: a citizen only ever reaches their own.
+
+    Writers pass for_update, so a change and an erasure of the same account take turns: whichever
+    comes second sees the first (a bind after an erasure finds the account closed).
+    """
+    # Readers get the logins in the same query; a row lock cannot cover an outer join, so writers don't.
+    options = [] if for_update else [joinedload(Citizen.identities)]
+    citizen = db.session.get(Citizen, uuid.UUID(caller.subject), options=options, with_for_update=for_update)
     if citizen is None or citizen.status != ACTIVE:
         raise AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
     return citizen
@@ -162,7 +167,7 @@ def claiming(caller: Caller, hash_column: str, value_hash: str, conflict: AppErr
             holder = session.scalar(sa.select(Citizen).where(getattr(Citizen, hash_column) == value_hash))
             if holder is not None and str(holder.id) != caller.subject:
                 raise conflict
-            citizen = get(caller)
+            citizen = get(caller, for_update=True)
             yield citizen
             citizen.updated_at = utcnow()
     except IntegrityError:
@@ -171,7 +176,7 @@ def claiming(caller: Caller, hash_column: str, value_hash: str, conflict: AppErr
 
 def update(caller: Caller, changes: dict) -> Citizen:
     with unit_of_work():
-        citizen = get(caller)
+        citizen = get(caller, for_update=True)
         if "nickname" in changes:
             citizen.nickname = changes["nickname"]
         citizen.updated_at = utcnow()
@@ -220,7 +225,7 @@ def erase(caller: Caller) -> None:
     """Delete the account: personal data and logins go; the id stays, de-identified, for the records
     the law makes us keep (payments, Wi-Fi logs), which point at it."""
     with unit_of_work():
-        citizen = get(caller)
+        citizen = get(caller, for_update=True)
         for identity in list(citizen.identities):
             db.session.delete(identity)
         citizen.nickname = citizen.phone = citizen.phone_hash = None

@@ -17,7 +17,7 @@ CHECK_CHARS = "10X98765432"  # ISO 7064 MOD 11-2: index is (weighted sum % 11)
 PROVINCES = frozenset(
     [*range(11, 16), *range(21, 24), *range(31, 38), *range(41, 47), *range(50, 55), *range(61, 66), 71, 81, 82, 83]
 )
-_SHAPE = re.compile(r"\d{17}[\dX]")
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII digits only
 
 
 class InvalidResidentId(ValueError):
@@ -47,7 +47,7 @@ def check_char(prefix17: str) -> str:
 
 def make_valid(prefix17: str) -> str:
     """The 17 digits plus their check character: for demo data and tests."""
-    if not re.fullmatch(r"\d{17}", prefix17):
+    if not re.fullmatch(r"[0-9]{17}", prefix17):
         raise InvalidResidentId("format", "a resident ID prefix is 17 digits")
     return prefix17 + check_char(prefix17)
 

@@ -63,34 +63,34 @@ def start(caller: Caller) -> TokenPair:
 _REFRESH_FAILED = ("INVALID_REFRESH_TOKEN", "登录已过期，请重新登录", 401)
 
 
+# Two uses of one refresh token this close together are a phone retrying on a weak signal, not a thief.
+CONCURRENT_USE_SECONDS = 10
+
+
 def refresh(refresh_token: str, caller_for) -> TokenPair:
     """Spend `refresh_token` and return a new pair. `caller_for(session)` rebuilds who the session is."""
     digest, now = _hash(refresh_token), utcnow()
+    outcome = "invalid"
     with unit_of_work() as s:
-        # Exactly one of any concurrent uses wins this update; the others see it spent.
-        spent = s.execute(
-            sa.update(RefreshToken)
-            .where(RefreshToken.token_hash == digest, RefreshToken.status == "active", RefreshToken.expires_at > now)
-            .values(status="used", used_at=now)
-            .returning(RefreshToken.session_id)
-        ).first()
-        if spent is None:
-            known = s.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == digest))
-            if known is not None and known.status == "used":
-                _revoke(s.get(AuthSession, known.session_id), "refresh_reuse")
-                reused = True
-            else:
-                reused = False
-        else:
-            session = s.get(AuthSession, spent.session_id, with_for_update=True)
-            if session.revoked_at is not None:
-                raise AppError(*_REFRESH_FAILED)
+        known = s.execute(sa.select(RefreshToken.session_id).where(RefreshToken.token_hash == digest)).first()
+        if known is None:
+            raise AppError(*_REFRESH_FAILED)
+        # Lock the session before its tokens, in the same order as logout, so the two never deadlock.
+        session = s.get(AuthSession, known.session_id, with_for_update=True)
+        if session.revoked_at is not None:
+            raise AppError(*_REFRESH_FAILED)
+        token = s.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == digest).with_for_update())
+        if token.status == "active" and token.expires_at > now:
+            token.status, token.used_at = "used", now
             caller = caller_for(session)
             new_refresh = _new_refresh_token(session.id)
             access, lifetime = tokens.issue(caller)
             return TokenPair(access, new_refresh, lifetime)
+        if token.status == "used" and (now - token.used_at).total_seconds() > CONCURRENT_USE_SECONDS:
+            _revoke(session, "refresh_reuse")
+            outcome = "reused"
     # Outside the unit of work, so the revocation above is committed before we answer.
-    if reused:
+    if outcome == "reused":
         raise AppError("REFRESH_TOKEN_REUSED", "检测到登录凭证被重复使用，已退出所有相关登录，请重新登录", 401)
     raise AppError(*_REFRESH_FAILED)
 
@@ -111,6 +111,7 @@ def _revoke(session: AuthSession | None, reason: str) -> None:
 def revoke(session_id: str, reason: str = "logout") -> None:
     with unit_of_work() as s:
         _revoke(s.get(AuthSession, uuid.UUID(session_id), with_for_update=True), reason)
+    tokens.mark_revoked(session_id)  # again, in case an earlier logout could not reach Redis
 
 
 def revoke_all(kind: str, principal_id: str, reason: str = "logout_all") -> int:

@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 
 from app.errors import AppError
 from app.extensions import db, redis
+from app.outbox.delivery import outbox_handler
 from app.security.keys import SigningKeys
 
 log = logging.getLogger(__name__)
@@ -115,13 +116,31 @@ def verify(token: str) -> Caller:
     )
 
 
+MARK_REVOKED_TOPIC = "auth.mark_revoked"
+
+
+def _set_mark(session_id: str) -> None:
+    # The mark outlives every access token the session can have issued.
+    redis.set(REVOKED_KEY.format(sid=session_id), 1, ex=current_app.config["ACCESS_TOKEN_SECONDS"] + 60)
+
+
 def mark_revoked(session_id: str) -> None:
-    """Tell every worker at once; the mark outlives every token of the session."""
-    ttl = current_app.config["ACCESS_TOKEN_SECONDS"] + 60
+    """Tell every worker at once. If Redis cannot take the mark now, the outbox keeps trying until it
+    can: while Redis is down the database answers, and once it is back the mark must be there."""
     try:
-        redis.set(REVOKED_KEY.format(sid=session_id), 1, ex=ttl)
-    except Exception:  # noqa: BLE001 - the database row is the truth; Redis only makes it fast
-        log.warning("could not mark a session revoked in Redis; the database check covers it")
+        _set_mark(session_id)
+    except Exception:  # noqa: BLE001 - any Redis failure: hand the mark to the outbox
+        from app.db import unit_of_work
+        from app.outbox.service import enqueue
+
+        log.warning("could not mark a session revoked in Redis; queued for retry")
+        with unit_of_work():
+            enqueue(MARK_REVOKED_TOPIC, "redis", {"sid": session_id})
+
+
+@outbox_handler(MARK_REVOKED_TOPIC)
+def _deliver_mark(message) -> None:
+    _set_mark(message.payload["sid"])
 
 
 def is_revoked(session_id: str) -> bool:

@@ -24,7 +24,7 @@ class PhoneSmsCode(MethodView):
     @blp.response(202, SmsCodeSentSchema)
     def post(self, body):
         """Text a 6-digit code to a phone number, to bind it"""
-        return {"expires_in": phone.send_code(body["phone"])}
+        return {"expires_in": phone.send_code(current_caller(), body["phone"])}
 
 
 @blp.route("/me/phone")

@@ -1,7 +1,22 @@
+import re
+
 import marshmallow as ma
 
 from app.clock import local
 from app.security.pii import mask_id_number, mask_name, mask_phone
+
+PHONE, SMS_CODE = "^1[3-9][0-9]{9}$", "^[0-9]{6}$"
+
+
+def fullmatch(pattern: str, error: str):
+    """Like Regexp, but `$` may not pass a trailing newline, and only ASCII digits count."""
+    compiled = re.compile(pattern.strip("^$"), re.ASCII)
+
+    def check(value: str) -> None:
+        if not compiled.fullmatch(value):
+            raise ma.ValidationError(error)
+
+    return check
 
 
 class WeChatLoginSchema(ma.Schema):
@@ -58,7 +73,7 @@ class CitizenUpdateSchema(ma.Schema):
 
 
 class SmsCodeRequestSchema(ma.Schema):
-    phone = ma.fields.String(required=True, validate=ma.validate.Regexp(r"^1[3-9]\d{9}$", error="不是有效的手机号"))
+    phone = ma.fields.String(required=True, validate=fullmatch(PHONE, "不是有效的手机号"), metadata={"pattern": PHONE})
 
 
 class SmsCodeSentSchema(ma.Schema):
@@ -68,8 +83,8 @@ class SmsCodeSentSchema(ma.Schema):
 class PhoneBindSchema(ma.Schema):
     """Either phone + sms_code, or the code of WeChat's getPhoneNumber button."""
 
-    phone = ma.fields.String(validate=ma.validate.Regexp(r"^1[3-9]\d{9}$", error="不是有效的手机号"))
-    sms_code = ma.fields.String(validate=ma.validate.Regexp(r"^\d{6}$", error="验证码为6位数字"))
+    phone = ma.fields.String(validate=fullmatch(PHONE, "不是有效的手机号"), metadata={"pattern": PHONE})
+    sms_code = ma.fields.String(validate=fullmatch(SMS_CODE, "验证码为6位数字"), metadata={"pattern": SMS_CODE})
     wechat_code = ma.fields.String(validate=ma.validate.Length(min=1, max=128))
 
     @ma.validates_schema

@@ -19,6 +19,13 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="Citizens: l
 wellknown = FlaskBlueprint("wellknown", __name__)
 
 
+@blp.after_request
+def _no_store(response):
+    # Tokens and personal data must not sit in a proxy's or the phone's HTTP cache (RFC 6749 5.1).
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _tokens(pair, citizen=None) -> dict:
     body = {
         "access_token": pair.access_token,

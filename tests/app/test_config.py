@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import DEFAULT_SECRET_KEY, REQUIRED_SECRETS, SETTINGS, ConfigError, load_config
+from app.config import DEFAULT_SECRET_KEY, DEMO_IDS, REQUIRED_SECRETS, SETTINGS, ConfigError, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD_PRODUCTION = {
@@ -19,6 +19,7 @@ GOOD_PRODUCTION = {
     "SMS_BASE_URL": "https://sms.example.com",
     "SHARING_BASE_URL": "https://sharing.zz.example.gov.cn",
     **dict.fromkeys(REQUIRED_SECRETS, "configured"),
+    **dict.fromkeys(DEMO_IDS, "zz-production-id"),
 }
 
 
@@ -46,6 +47,8 @@ def test_production_with_real_settings_starts():
         ({"PII_KEYS": ""}, "PII_KEYS"),
         ({"JWT_PRIVATE_KEYS": ""}, "JWT_PRIVATE_KEYS"),
         ({"ALIPAY_APP_PRIVATE_KEY": ""}, "ALIPAY_APP_PRIVATE_KEY"),
+        ({"WECHAT_APP_SECRET": "   "}, "WECHAT_APP_SECRET"),
+        ({"WECHAT_APP_ID": "wx0000demo0000mini"}, "WECHAT_APP_ID"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, complaint):

@@ -48,18 +48,47 @@ def test_sms_codes_are_limited_per_phone_and_per_try(client, sandbox_url):
     assert locked.json["error"]["code"] == "SMS_CODE_LOCKED", "five wrong tries burn the code"
 
 
-def test_at_most_ten_codes_a_day_per_phone(client, sandbox_url, app):
+def test_at_most_ten_codes_a_day_per_phone_and_five_an_hour_per_citizen(client, sandbox_url, app):
     from app.extensions import redis
 
-    token = login_wechat(client, sandbox_url)["access_token"]
-    for n in range(11):
+    def send(token, phone="13900139000"):
         with app.app_context():
             for key in redis.scan_iter("sms:minute:*"):
                 redis.delete(key)  # step past the one-a-minute limit
-        response = client.post("/api/v1/me/phone/sms-code", json={"phone": "13900139000"}, headers=bearer(token))
-        expected = 202 if n < 10 else 429
-        assert response.status_code == expected, (n, response.json)
-    assert response.json["error"]["code"] == "SMS_DAILY_LIMIT"
+        return client.post("/api/v1/me/phone/sms-code", json={"phone": phone}, headers=bearer(token))
+
+    alice, bob, carol = (login_wechat(client, sandbox_url, u)["access_token"] for u in ("alice", "bob", "carol"))
+    assert [send(alice).status_code for _ in range(5)] == [202] * 5
+    too_many = send(alice)
+    assert (too_many.status_code, too_many.json["error"]["code"]) == (429, "SMS_HOURLY_LIMIT")
+    assert [send(bob).status_code for _ in range(5)] == [202] * 5  # the phone's 10th text today
+    eleventh = send(carol)
+    assert (eleventh.status_code, eleventh.json["error"]["code"]) == (429, "SMS_DAILY_LIMIT")
+    assert send(carol, "13700137000").status_code == 202, "other phones are not affected"
+
+
+def test_concurrent_guesses_cannot_beat_the_five_tries(client, sandbox_url, app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    token = login_wechat(client, sandbox_url)["access_token"]
+    client.post("/api/v1/me/phone/sms-code", json={"phone": PHONE}, headers=bearer(token))
+    right = sms_codes(sandbox_url)[-1]
+    guesses = [f"{n:06d}" for n in range(30) if f"{n:06d}" != right][:20]
+
+    def guess(code):
+        body = {"phone": PHONE, "sms_code": code}
+        return app.test_client().put("/api/v1/me/phone", json=body, headers=bearer(token)).json["error"]["code"]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        outcomes = list(pool.map(guess, guesses))
+    assert outcomes.count("SMS_CODE_WRONG") == 5 and outcomes.count("SMS_CODE_LOCKED") == 15
+
+
+def test_phone_checks_take_ascii_digits_only(client, sandbox_url):
+    token = login_wechat(client, sandbox_url)["access_token"]
+    for phone in ("1380013800\u0660", "13800138000\n"):
+        response = client.post("/api/v1/me/phone/sms-code", json={"phone": phone}, headers=bearer(token))
+        assert response.status_code == 422, phone
 
 
 def test_a_phone_belongs_to_one_account(client, sandbox_url):

@@ -5,11 +5,13 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import sqlalchemy as sa
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
+from app.extensions import db
 from tests.identity.helpers import bearer, login_wechat
 
 
@@ -79,12 +81,19 @@ def test_a_rotated_key_still_verifies_until_it_is_retired(make_app, sandbox_url)
     assert me(after.test_client(), fresh).status_code == 200
 
 
-def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_whole_family(client, sandbox_url):
+def test_refresh_rotates_and_a_reused_refresh_token_revokes_the_whole_family(client, sandbox_url, app):
     login = login_wechat(client, sandbox_url)
     second = client.post("/api/v1/auth/refresh", json={"refresh_token": login["refresh_token"]})
     assert second.status_code == 200 and second.json["refresh_token"] != login["refresh_token"]
     assert me(client, second.json["access_token"]).status_code == 200
 
+    quick_retry = client.post("/api/v1/auth/refresh", json={"refresh_token": login["refresh_token"]})
+    assert (quick_retry.status_code, quick_retry.json["error"]["code"]) == (401, "INVALID_REFRESH_TOKEN")
+    assert me(client, second.json["access_token"]).status_code == 200, "a phone's quick retry revokes nothing"
+
+    with app.app_context():  # a minute later, the spent token comes back: it was copied
+        db.session.execute(sa.text("UPDATE refresh_tokens SET used_at = used_at - interval '1 minute'"))
+        db.session.commit()
     replay = client.post("/api/v1/auth/refresh", json={"refresh_token": login["refresh_token"]})
     assert (replay.status_code, replay.json["error"]["code"]) == (401, "REFRESH_TOKEN_REUSED")
     # Everything of that family is dead now: the thief's and the owner's tokens alike.
@@ -100,8 +109,12 @@ def test_concurrent_uses_of_one_refresh_token_let_exactly_one_through(app, sandb
         return app.test_client().post("/api/v1/auth/refresh", json={"refresh_token": login["refresh_token"]})
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = sorted(r.status_code for r in pool.map(use, range(8)))
-    assert statuses == [200] + [401] * 7
+        responses = list(pool.map(use, range(8)))
+    assert sorted(r.status_code for r in responses) == [200] + [401] * 7
+    (winner,) = [r.json for r in responses if r.status_code == 200]
+    client = app.test_client()
+    assert me(client, winner["access_token"]).status_code == 200, "the losers' retries did not log the winner out"
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": winner["refresh_token"]}).status_code == 200
 
 
 def test_an_unknown_refresh_token_is_refused(client):
@@ -134,3 +147,30 @@ def test_revocation_holds_while_redis_is_down(make_app, sandbox_url, app):
     assert reason(me(no_redis, login["access_token"])) == "revoked", "falls back to the database"
     fresh = login_wechat(app.test_client(), sandbox_url)
     assert me(no_redis, fresh["access_token"]).status_code == 200
+
+
+def test_a_logout_while_redis_is_down_still_holds_when_redis_returns(make_app, sandbox_url):
+    from datetime import timedelta
+
+    from app.clock import utcnow
+    from app.outbox import delivery
+    from tests.app.test_readiness import free_port, start_redis
+
+    port = free_port()
+    redis_process = start_redis(port)
+    own = make_app(REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    client = own.test_client()
+    try:
+        login = login_wechat(client, sandbox_url)
+        redis_process.terminate()
+        redis_process.wait(5)
+        assert client.post("/api/v1/auth/logout", headers=bearer(login["access_token"])).status_code == 204
+        assert reason(me(client, login["access_token"])) == "revoked", "the database answers while Redis is down"
+
+        redis_process = start_redis(port)  # back, empty: the mark was never written
+        with own.app_context():
+            for message_id in delivery.due_message_ids(now=utcnow() + timedelta(hours=1)):
+                delivery.deliver(message_id, now=utcnow() + timedelta(hours=1))  # the outbox's next retry
+        assert reason(me(client, login["access_token"])) == "revoked", "the outbox wrote the mark"
+    finally:
+        redis_process.kill()
