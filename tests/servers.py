@@ -20,3 +20,14 @@ def serving(wsgi_app):
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@contextmanager
+def serving_twin(twin, name: str):
+    """One twin alone, mounted where the sandbox mounts it; yields its base URL."""
+    from flask import Flask
+
+    app = Flask(f"{name}-twin-test")
+    app.register_blueprint(twin.blueprint, url_prefix=f"/_sandbox/{name}")
+    with serving(app) as url:
+        yield f"{url}/_sandbox/{name}"

@@ -1,13 +1,12 @@
 """The population connector client against its twin over real HTTP: match, no match, refusals, outages."""
 
 import pytest
-from flask import Flask
 
 from app.identity.resident_id import make_valid
 from integrations.clouds.sharing import sandbox
 from integrations.clouds.sharing.client import PopulationClient
 from integrations.errors import IntegrationError, UpstreamRejected, UpstreamUnavailable
-from tests.servers import serving
+from tests.servers import serving_twin
 
 APP_KEY, APP_SECRET = "test-sharing-key", "test-sharing-secret"
 PERSON = sandbox.DEMO_CITIZENS[0]
@@ -15,10 +14,8 @@ PERSON = sandbox.DEMO_CITIZENS[0]
 
 @pytest.fixture(scope="module")
 def sharing_url():
-    app = Flask("sharing-twin-test")
-    app.register_blueprint(sandbox.blueprint, url_prefix="/_sandbox/sharing")
-    with serving(app) as url:
-        yield f"{url}/_sandbox/sharing"
+    with serving_twin(sandbox, "sharing") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

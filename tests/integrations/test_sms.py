@@ -2,12 +2,11 @@
 
 import pytest
 import requests
-from flask import Flask
 
 from integrations.errors import UpstreamRejected, UpstreamUnavailable
 from integrations.sms import sandbox
 from integrations.sms.client import SmsClient, SmsRejected
-from tests.servers import serving
+from tests.servers import serving_twin
 
 KEY_ID, SECRET = "test-sms-key", "test-sms-secret"
 PHONE, CODE = "13800138000", "482916"
@@ -15,10 +14,8 @@ PHONE, CODE = "13800138000", "482916"
 
 @pytest.fixture(scope="module")
 def sms_url():
-    app = Flask("sms-twin-test")
-    app.register_blueprint(sandbox.blueprint, url_prefix="/_sandbox/sms")
-    with serving(app) as url:
-        yield f"{url}/_sandbox/sms"
+    with serving_twin(sandbox, "sms") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
