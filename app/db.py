@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -69,17 +68,6 @@ def unit_of_work():
 def after_commit(hook) -> None:
     """Run `hook()` once the current unit of work has committed; dropped on rollback."""
     db.session.info.setdefault("after_commit", []).append(hook)
-
-
-def transactional(func):
-    """Decorator form of unit_of_work for service functions."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with unit_of_work():
-            return func(*args, **kwargs)
-
-    return wrapper
 
 
 @contextmanager

@@ -16,7 +16,8 @@ RETRYABLE_STATUSES = {408, 425, 429}
 _local = threading.local()
 
 
-def _session() -> requests.Session:
+def pooled_session() -> requests.Session:
+    """This thread's session: kept-alive connections to every outside party."""
     # requests.Session is not documented as thread-safe: one per thread, pooled connections each.
     session = getattr(_local, "session", None)
     if session is None:
@@ -46,7 +47,7 @@ def post_json(
     """
     where = _where(url)
     try:
-        response = _session().post(
+        response = pooled_session().post(
             url, json=payload, headers=headers or {}, timeout=(CONNECT_TIMEOUT_SECONDS, timeout), allow_redirects=False
         )
     except requests.Timeout:

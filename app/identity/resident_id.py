@@ -1,4 +1,4 @@
-"""Mainland resident ID numbers (居民身份证号码, GB 11643-1999): check, describe, mask.
+"""Mainland resident ID numbers (居民身份证号码, GB 11643-1999): check and describe (masking lives in app.security.pii).
 
 A passing number is well formed, not proof of a person: real-name still asks the population database.
 Error messages never repeat the number: it is personal data.
@@ -69,11 +69,3 @@ def validate(raw: str, *, today: date | None = None) -> ResidentId:
     if int(number[:2]) not in PROVINCES:
         raise InvalidResidentId("region", "the resident ID number's region code is not a province")
     return ResidentId(number=number, birth_date=born, region_code=number[:6], sex="M" if int(number[16]) % 2 else "F")
-
-
-def mask(number: str) -> str:
-    """First 4 and last 4 characters, stars between: enough for a person to recognise their own."""
-    number = normalise(number)
-    if len(number) <= 8:
-        return "*" * len(number)
-    return number[:4] + "*" * (len(number) - 8) + number[-4:]

@@ -69,7 +69,13 @@ def mask_phone(phone: str | None) -> str | None:
 
 
 def mask_id_number(number: str | None) -> str | None:
-    return None if not number else f"{number[:4]}{'*' * (len(number) - 8)}{number[-4:]}"
+    """First 4 and last 4 characters, stars between: enough for a person to recognise their own."""
+    if not number:
+        return None
+    number = "".join(number.split()).upper()
+    if len(number) <= 8:
+        return "*" * len(number)
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
 
 
 def mask_name(name: str | None) -> str | None:

@@ -105,7 +105,7 @@ class _Client(WeChatClient):
     # promise that is safe, so use integrations.http's per-thread pool and ignore wechatpy's.
     @property
     def _http(self):
-        return http._session()
+        return http.pooled_session()
 
     @_http.setter
     def _http(self, _ignored):

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from app.identity.resident_id import InvalidResidentId, make_valid, mask, normalise, validate
+from app.identity.resident_id import InvalidResidentId, make_valid, normalise, validate
+from app.security.pii import mask_id_number as mask
 
 VALID = make_valid("37040219900307123")  # 市中区, born 1990-03-07, odd sequence digit: male
 WRONG_CHECK = VALID[:17] + ("0" if VALID[17] != "0" else "1")
