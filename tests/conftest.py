@@ -44,9 +44,11 @@ def recreate_database(name: str) -> str:
 
 
 def redis_url_for_worker() -> str:
-    # One Redis database per worker (1..15), so parallel workers never flush each other.
+    # One Redis database per worker (1..15), so parallel workers never flush each other. A second
+    # run on the same machine (a helper's) sets TEST_REDIS_DB_OFFSET to stay out of the first one's.
     url = make_url(BASE_REDIS_URL.replace("redis://", "redis+x://", 1))
-    return f"redis://{url.host or '127.0.0.1'}:{url.port or 6379}/{1 + WORKER_INDEX % 15}"
+    index = WORKER_INDEX + int(os.environ.get("TEST_REDIS_DB_OFFSET", "0"))
+    return f"redis://{url.host or '127.0.0.1'}:{url.port or 6379}/{1 + index % 15}"
 
 
 def environ_for_tests(**overrides) -> dict:
