@@ -34,7 +34,14 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _new_refresh_token(session_id: uuid.UUID) -> str:
+def _refresh_lifetime(kind: str) -> timedelta:
+    # A phone stays logged in for weeks; a console left open on a shared office PC must not.
+    if kind in {"staff", "operator"}:
+        return timedelta(hours=current_app.config["STAFF_SESSION_HOURS"])
+    return timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"])
+
+
+def _new_refresh_token(session_id: uuid.UUID, kind: str) -> str:
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(
@@ -43,7 +50,7 @@ def _new_refresh_token(session_id: uuid.UUID) -> str:
             token_hash=_hash(token),
             status="active",
             created_at=now,
-            expires_at=now + timedelta(days=current_app.config["REFRESH_TOKEN_DAYS"]),
+            expires_at=now + _refresh_lifetime(kind),
         )
     )
     return token
@@ -53,7 +60,7 @@ def start(caller: Caller) -> TokenPair:
     """A new session for `caller` (inside the caller's unit of work): its first token pair."""
     session = AuthSession(id=uuid.uuid4(), principal_kind=caller.kind, principal_id=caller.subject, created_at=utcnow())
     db.session.add(session)
-    refresh = _new_refresh_token(session.id)
+    refresh = _new_refresh_token(session.id, caller.kind)
     access, lifetime = tokens.issue(
         Caller(caller.kind, caller.subject, str(session.id), caller.roles, caller.scopes, caller.department)
     )
@@ -83,7 +90,7 @@ def refresh(refresh_token: str, caller_for) -> TokenPair:
         if token.status == "active" and token.expires_at > now:
             token.status, token.used_at = "used", now
             caller = caller_for(session)
-            new_refresh = _new_refresh_token(session.id)
+            new_refresh = _new_refresh_token(session.id, caller.kind)
             access, lifetime = tokens.issue(caller)
             return TokenPair(access, new_refresh, lifetime)
         if token.status == "used" and (now - token.used_at).total_seconds() > CONCURRENT_USE_SECONDS:

@@ -26,7 +26,7 @@ def _no_store(response):
     return response
 
 
-def _tokens(pair, citizen=None) -> dict:
+def token_body(pair, citizen=None) -> dict:
     body = {
         "access_token": pair.access_token,
         "refresh_token": pair.refresh_token,
@@ -46,7 +46,7 @@ class WeChatLogin(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body):
         """Log in from the WeChat mini-program with a wx.login() code"""
-        return _tokens(*citizens.login_with_wechat(body["code"]))
+        return token_body(*citizens.login_with_wechat(body["code"]))
 
 
 @blp.route("/auth/alipay")
@@ -57,7 +57,7 @@ class AlipayLogin(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body):
         """Log in from the Alipay mini-program with a my.getAuthCode() code"""
-        return _tokens(*citizens.login_with_alipay(body["auth_code"]))
+        return token_body(*citizens.login_with_alipay(body["auth_code"]))
 
 
 @blp.route("/auth/refresh")
@@ -68,7 +68,7 @@ class Refresh(MethodView):
     @blp.response(200, TokenSchema)
     def post(self, body):
         """Trade a refresh token for a new pair (the old one is spent)"""
-        return _tokens(citizens.refresh(body["refresh_token"]))
+        return token_body(citizens.refresh(body["refresh_token"]))
 
 
 @blp.route("/auth/logout")

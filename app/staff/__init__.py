@@ -1,0 +1,1 @@
+"""Console accounts: department staff (admin, clerk) and platform operators (operator, auditor)."""

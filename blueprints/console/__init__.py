@@ -1,0 +1,3 @@
+from blueprints.console.views import blp
+
+__all__ = ["blp"]
