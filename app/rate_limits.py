@@ -1,6 +1,9 @@
 """Rate limits: one Flask-Limiter per app (its defaults are per instance), counters in Redis.
 
-Views declare extra limits with `@rate_limit("5 per minute")`; they are applied when the app is built.
+Who is counted: a caller with a validly signed token by who they are (each citizen, department
+client and console account apart, however many share a carrier's NAT address), anyone else by IP
+address. Views declare extra limits with `@rate_limit("5 per minute")` (per caller) or
+`@rate_limit("20 per hour", per="ip")`; they are applied when the app is built.
 """
 
 from __future__ import annotations
@@ -16,12 +19,28 @@ from app.request_context import client_address
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def rate_limit(*limits: str):
+def rate_limit(*limits: str, per: str = "caller"):
+    if per not in {"caller", "ip"}:
+        raise ValueError(f"per must be 'caller' or 'ip', not {per!r}")
+
     def mark(view):
-        view.rate_limits = (*getattr(view, "rate_limits", ()), *limits)
+        view.rate_limits = (*getattr(view, "rate_limits", ()), *((limit, per) for limit in limits))
         return view
 
     return mark
+
+
+def caller_key() -> str:
+    """`citizen:<id>`, `client:<id>`, `staff:<id>`... for a token whose signature checks out, else `ip:<addr>`.
+
+    Only the signature is checked here (cached per token): expiry and revocation are the policy's
+    business, and a forged token cannot pick someone else's counter."""
+    from app.identity.policy import bearer_token
+    from app.identity.tokens import signed_subject
+
+    token = bearer_token()
+    subject = signed_subject(token) if token else None
+    return subject or f"ip:{client_address()}"
 
 
 def _skip_for_probes(hook, passthrough: bool):
@@ -34,15 +53,17 @@ def _skip_for_probes(hook, passthrough: bool):
     return guarded
 
 
-def _declared_limits(view) -> tuple[str, ...]:
+def _declared_limits(view) -> tuple[tuple[str, str], ...]:
     """Limits on a view function, or on a MethodView class and its methods (one endpoint shares them)."""
     view_class = getattr(view, "view_class", None)
     if view_class is None:
-        return tuple(getattr(view, "rate_limits", ()))
-    limits = list(getattr(view_class, "rate_limits", ()))
-    for method in getattr(view_class, "methods", None) or ():
-        limits += getattr(getattr(view_class, method.lower(), None), "rate_limits", ())
-    return tuple(dict.fromkeys(limits))
+        limits = list(getattr(view, "rate_limits", ()))
+    else:
+        limits = list(getattr(view_class, "rate_limits", ()))
+        for method in getattr(view_class, "methods", None) or ():
+            limits += getattr(getattr(view_class, method.lower(), None), "rate_limits", ())
+    # A plain string (a class attribute) counts per caller.
+    return tuple(dict.fromkeys((item, "caller") if isinstance(item, str) else item for item in limits))
 
 
 def init_rate_limits(app: Flask) -> Limiter:
@@ -53,13 +74,14 @@ def init_rate_limits(app: Flask) -> Limiter:
         "teardown": app.teardown_request_funcs.setdefault(None, []),
     }
     known = {name: len(hooks) for name, hooks in hook_lists.items()}
-    limiter = Limiter(key_func=client_address, app=app)
+    limiter = Limiter(key_func=caller_key, app=app)
     for name, hooks in hook_lists.items():
         # Only after_request hooks hand the response on; the others return nothing.
         hooks[known[name] :] = [_skip_for_probes(h, passthrough=name == "after") for h in hooks[known[name] :]]
     for endpoint, view in list(app.view_functions.items()):
-        limits = _declared_limits(view)
-        if limits:
-            # limiter.limit returns the limited view; the route must serve that one.
-            app.view_functions[endpoint] = limiter.limit(";".join(limits))(view)
+        for per, key_func in (("caller", caller_key), ("ip", client_address)):
+            limits = [limit for limit, kind in _declared_limits(view) if kind == per]
+            if limits:
+                # limiter.limit returns the limited view; the route must serve that one.
+                view = app.view_functions[endpoint] = limiter.limit(";".join(limits), key_func=key_func)(view)
     return limiter

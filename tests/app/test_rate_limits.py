@@ -46,3 +46,55 @@ def test_a_declared_limit_applies_to_functions_and_method_views(app):
 def test_probes_are_never_limited(app):
     client = build_app().test_client()
     assert all(client.get("/healthz").status_code == 200 for _ in range(150))
+
+
+def build_keyed_app(app) -> Flask:
+    """A small app that knows our signing keys, with one limit per caller and one per IP."""
+    keyed = Flask("keyed")
+    keyed.config.update(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_DEFAULT="100 per minute")
+    keyed.extensions["signing_keys"] = app.extensions["signing_keys"]
+    register_error_handlers(keyed)
+
+    @keyed.get("/per-caller")
+    @rate_limit("2 per minute")
+    def per_caller():
+        return {"ok": True}
+
+    @keyed.get("/per-ip")
+    @rate_limit("2 per minute", per="ip")
+    def per_ip():
+        return {"ok": True}
+
+    init_rate_limits(keyed)
+    return keyed
+
+
+def token_for(app, subject: str) -> dict:
+    from app.identity.tokens import Caller, issue
+
+    with app.app_context():
+        return {"Authorization": f"Bearer {issue(Caller('citizen', subject, 'sid-' + subject))[0]}"}
+
+
+def test_citizens_behind_one_address_are_counted_apart_and_one_citizen_everywhere_together(app):
+    client = build_keyed_app(app).test_client()
+    alice, bob = token_for(app, "alice"), token_for(app, "bob")
+    same_nat = {"REMOTE_ADDR": "10.0.0.1"}
+    statuses = [client.get("/per-caller", headers=h, environ_base=same_nat).status_code for h in (alice, alice, bob)]
+    assert statuses == [200, 200, 200]
+    # Alice moving to another network keeps her counter; a forged token falls back to the address.
+    assert client.get("/per-caller", headers=alice, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 429
+    forged = {"Authorization": alice["Authorization"][:-4] + "AAAA"}
+    assert client.get("/per-caller", headers=forged, environ_base=same_nat).status_code == 200
+
+
+def test_a_per_ip_limit_counts_the_address_whoever_calls(app):
+    client = build_keyed_app(app).test_client()
+    alice, bob = token_for(app, "alice"), token_for(app, "bob")
+    first = {"REMOTE_ADDR": "10.0.0.1"}
+    assert [client.get("/per-ip", headers=h, environ_base=first).status_code for h in (alice, bob, {})] == [
+        200,
+        200,
+        429,
+    ]
+    assert client.get("/per-ip", headers=alice, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
