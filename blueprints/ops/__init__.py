@@ -1,0 +1,3 @@
+from blueprints.ops.views import blp
+
+__all__ = ["blp"]
