@@ -17,7 +17,7 @@ from app.db import single_read, unit_of_work
 from app.errors import AppError
 from app.extensions import db
 from app.identity import providers, sessions
-from app.identity.models import ACTIVE, ERASED, AuthSession, Citizen, CitizenIdentity
+from app.identity.models import ACTIVE, ERASED, MERGED, AuthSession, Citizen, CitizenIdentity
 from app.identity.tokens import Caller
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,8 @@ def _login(provider: str, app_id: str, subject: str, union_id: str | None) -> tu
         try:
             with unit_of_work():
                 citizen = _find_or_create(provider, app_id, subject, union_id)
-                if citizen.status != ACTIVE:
-                    raise AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
+                if citizen.status != ACTIVE:  # merged: only a login racing the merge sees this; a retry works
+                    raise closed(citizen)
                 pair = sessions.start(_caller(citizen.id))
             return pair, citizen
         except IntegrityError:
@@ -88,7 +88,7 @@ def refresh(refresh_token: str) -> sessions.TokenPair:
     def caller_for(session: AuthSession) -> Caller:
         citizen = db.session.get(Citizen, uuid.UUID(session.principal_id))
         if citizen is None or citizen.status != ACTIVE:
-            raise AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
+            raise closed(citizen)
         return Caller("citizen", session.principal_id, str(session.id))
 
     return sessions.refresh(refresh_token, caller_for)
@@ -102,10 +102,20 @@ def get(caller: Caller, for_update: bool = False) -> Citizen:
     """
     # Readers get the logins in the same query; a row lock cannot cover an outer join, so writers don't.
     options = [] if for_update else [joinedload(Citizen.identities)]
-    citizen = db.session.get(Citizen, uuid.UUID(caller.subject), options=options, with_for_update=for_update)
+    # A lock must come with fresh values: the row may have been read earlier in this session.
+    citizen = db.session.get(
+        Citizen, uuid.UUID(caller.subject), options=options, with_for_update=for_update, populate_existing=for_update
+    )
     if citizen is None or citizen.status != ACTIVE:
-        raise AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
+        raise closed(citizen)
     return citizen
+
+
+def closed(citizen) -> AppError:
+    """Why a citizen (a record, or a row with its status) cannot act: erased, or merged into another."""
+    if citizen is not None and citizen.status == MERGED:
+        return AppError("ACCOUNT_MERGED", "该账号已与另一账号合并，请重新登录", 403)
+    return AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
 
 
 @dataclass(frozen=True)
@@ -142,7 +152,7 @@ def profile(caller: Caller) -> Profile:
             .where(Citizen.id == uuid.UUID(caller.subject))
         ).all()
     if not rows or rows[0].status != ACTIVE:
-        raise AppError("ACCOUNT_CLOSED", "该账号已注销", 403)
+        raise closed(rows[0] if rows else None)
     first = rows[0]
     return Profile(
         first.id,
@@ -183,12 +193,14 @@ def update(caller: Caller, changes: dict) -> Citizen:
     return citizen
 
 
-def _shown(moment):
+def shown(moment):
     return None if moment is None else local(moment).isoformat()
 
 
 def export(caller: Caller) -> dict:
     """Everything we hold about the caller, unmasked: it is their own data (PIPL art. 45)."""
+    from app.identity import family, linking  # they build on this module
+
     citizen = get(caller)
     sessions_held = db.session.scalars(
         sa.select(AuthSession).where(
@@ -202,8 +214,8 @@ def export(caller: Caller) -> dict:
             "phone": citizen.phone,
             "real_name": citizen.real_name,
             "id_number": citizen.id_number,
-            "real_name_verified_at": _shown(citizen.real_name_verified_at),
-            "created_at": _shown(citizen.created_at),
+            "real_name_verified_at": shown(citizen.real_name_verified_at),
+            "created_at": shown(citizen.created_at),
         },
         "logins": [
             {
@@ -211,23 +223,29 @@ def export(caller: Caller) -> dict:
                 "app_id": i.app_id,
                 "subject": i.subject,
                 "union_id": i.union_id,
-                "created_at": _shown(i.created_at),
-                "last_login_at": _shown(i.last_login_at),
+                "created_at": shown(i.created_at),
+                "last_login_at": shown(i.last_login_at),
             }
             for i in citizen.identities
         ],
-        "sessions": [{"created_at": _shown(s.created_at), "revoked_at": _shown(s.revoked_at)} for s in sessions_held],
-        "exported_at": _shown(utcnow()),
+        "sessions": [{"created_at": shown(s.created_at), "revoked_at": shown(s.revoked_at)} for s in sessions_held],
+        "family": family.export_rows(citizen.id),
+        "links": linking.export_rows(citizen.id),
+        "exported_at": shown(utcnow()),
     }
 
 
 def erase(caller: Caller) -> None:
     """Delete the account: personal data and logins go; the id stays, de-identified, for the records
     the law makes us keep (payments, Wi-Fi logs), which point at it."""
+    from app.identity import family, linking  # they build on this module
+
     with unit_of_work():
         citizen = get(caller, for_update=True)
         for identity in list(citizen.identities):
             db.session.delete(identity)
+        family.erase_all(citizen.id)
+        linking.erase_all(citizen.id)
         citizen.nickname = citizen.phone = citizen.phone_hash = None
         citizen.real_name = citizen.id_number = citizen.id_number_hash = None
         citizen.real_name_verified_at = None

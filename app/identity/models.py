@@ -10,17 +10,25 @@ from app.db import UTCDateTime
 from app.extensions import db
 from app.security.pii import EncryptedText
 
-ACTIVE, ERASED = "active", "erased"
+ACTIVE, ERASED, MERGED = "active", "erased", "merged"
+RELATIONS = ("spouse", "child", "parent", "sibling", "other")
+LINK_STATES = ("pending", "merged", "declined", "cancelled", "expired")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Citizen(db.Model):
     """A person using the mini-programs. Personal fields are encrypted; *_hash columns find them."""
 
     __tablename__ = "citizens"
-    __table_args__ = (sa.CheckConstraint("status IN ('active', 'erased')", name="status"),)
+    __table_args__ = (sa.CheckConstraint("status IN ('active', 'erased', 'merged')", name="status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
     status: Mapped[str] = mapped_column(sa.String(16), default=ACTIVE)
+    # A merged citizen is an empty shell: its logins and data moved to this one (app.identity.linking).
+    merged_into: Mapped[uuid.UUID | None] = mapped_column(sa.ForeignKey("citizens.id"))
     nickname: Mapped[str | None] = mapped_column(sa.String(40))
     phone: Mapped[str | None] = mapped_column(EncryptedText)
     phone_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
@@ -86,3 +94,38 @@ class RefreshToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class FamilyMember(db.Model):
+    """A person a citizen books for (就诊人/游客), real-name verified like the citizen. At most 5 each."""
+
+    __tablename__ = "family_members"
+    __table_args__ = (
+        sa.UniqueConstraint("citizen_id", "id_number_hash", name="uq_family_members_person"),
+        sa.CheckConstraint(_one_of("relation", RELATIONS), name="relation"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    citizen_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("citizens.id"))  # first column of the unique key
+    relation: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(EncryptedText)
+    id_number: Mapped[str] = mapped_column(EncryptedText)
+    id_number_hash: Mapped[str] = mapped_column(sa.String(64))
+    verified_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LinkRequest(db.Model):
+    """One account asks to join the account that holds a phone it proved; the holder confirms or declines."""
+
+    __tablename__ = "link_requests"
+    __table_args__ = (sa.CheckConstraint(_one_of("status", LINK_STATES), name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(sa.Uuid, primary_key=True, default=uuid.uuid4)
+    requester_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("citizens.id"), index=True)
+    holder_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("citizens.id"), index=True)
+    phone_hash: Mapped[str] = mapped_column(sa.String(64))  # the phone both sides share: keyed hash only
+    status: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from app.clock import local, utcnow
 from app.errors import AppError
 from app.extensions import redis
-from app.identity import citizens, providers
+from app.identity import citizens, linking, providers
 from app.identity.tokens import Caller
 from app.security import pii
 from integrations.errors import IntegrationError, UpstreamRejected
@@ -116,9 +116,15 @@ def bind_with_wechat(caller: Caller, wechat_code: str):
 
 
 def _bind(caller: Caller, phone: str):
+    """Bind a phone the caller has just proved. Held by another account: a 409 that may offer to link
+    the two (app.identity.linking), since the caller has proved the phone."""
     phone_hash = pii.blind_index("phone", phone)
-    # Linking two accounts through one phone needs the citizen's confirmation from both (not built yet).
     in_use = AppError("PHONE_IN_USE", "该手机号已绑定其他账号", 409)
-    with citizens.claiming(caller, "phone_hash", phone_hash, in_use) as citizen:
-        citizen.phone, citizen.phone_hash = phone, phone_hash
+    try:
+        with citizens.claiming(caller, "phone_hash", phone_hash, in_use) as citizen:
+            citizen.phone, citizen.phone_hash = phone, phone_hash
+    except AppError as error:
+        if error is in_use:
+            raise linking.phone_in_use(caller, phone_hash) from None
+        raise
     return citizen

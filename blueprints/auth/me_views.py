@@ -1,4 +1,4 @@
-"""The citizen's own account: phone, real name, export and erasure."""
+"""The citizen's own account: phone, real name, export and erasure (family and links: family_views, link_views)."""
 
 from flask.views import MethodView
 
@@ -19,7 +19,7 @@ from blueprints.auth.views import blp
 @blp.route("/me/phone/sms-code")
 class PhoneSmsCode(MethodView):
     @require_citizen
-    @rate_limit("20 per hour")  # per IP, on top of the per-phone limits in the service
+    @rate_limit("20 per hour", per="ip")  # on top of the per-phone and per-citizen limits in the service
     @blp.arguments(SmsCodeRequestSchema)
     @blp.response(202, SmsCodeSentSchema)
     def post(self, body):
@@ -34,7 +34,12 @@ class PhoneBinding(MethodView):
     @blp.arguments(PhoneBindSchema)
     @blp.response(200, CitizenSchema)
     def put(self, body):
-        """Bind a verified phone: phone + SMS code, or the WeChat getPhoneNumber code"""
+        """Bind a verified phone: phone + SMS code, or the WeChat getPhoneNumber code
+
+        A phone bound to another account answers 409 PHONE_IN_USE. When the two accounts may become one
+        (a WeChat and an Alipay login), its details carry `link_available: true` and a `link_proof` for
+        POST /me/links.
+        """
         if "wechat_code" in body:
             return phone.bind_with_wechat(current_caller(), body["wechat_code"])
         return phone.bind_with_sms(current_caller(), body["phone"], body["sms_code"])

@@ -3,6 +3,7 @@ import re
 import marshmallow as ma
 
 from app.clock import local
+from app.identity.models import RELATIONS
 from app.security.pii import mask_id_number, mask_name, mask_phone
 
 PHONE, SMS_CODE = "^1[3-9][0-9]{9}$", "^[0-9]{6}$"
@@ -103,4 +104,70 @@ class ExportSchema(ma.Schema):
     profile = ma.fields.Dict(required=True)
     logins = ma.fields.List(ma.fields.Dict(), required=True)
     sessions = ma.fields.List(ma.fields.Dict(), required=True)
+    family = ma.fields.List(ma.fields.Dict(), required=True)
+    links = ma.fields.List(ma.fields.Dict(), required=True)
     exported_at = ma.fields.String(required=True)
+
+
+def _local(moment):
+    return None if moment is None else local(moment).isoformat()
+
+
+SHOWN = {"description": "Asia/Shanghai, with its offset"}
+MASKED_ID = "masked, e.g. 3704**********1234"
+
+
+class FamilyMemberCreateSchema(ma.Schema):
+    relation = ma.fields.String(required=True, validate=ma.validate.OneOf(RELATIONS))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=30))
+    id_number = ma.fields.String(required=True, validate=ma.validate.Length(min=15, max=20))
+
+
+class FamilyMemberSchema(ma.Schema):
+    """A family member as the citizen sees them: personal data masked."""
+
+    id = ma.fields.UUID(required=True)
+    relation = ma.fields.String(required=True, metadata={"enum": list(RELATIONS)})
+    name = ma.fields.Function(lambda m: mask_name(m.name), required=True)
+    id_number = ma.fields.Function(
+        lambda m: mask_id_number(m.id_number), required=True, metadata={"description": MASKED_ID}
+    )
+    verified_at = ma.fields.Function(lambda m: _local(m.verified_at), required=True, metadata=SHOWN)
+    created_at = ma.fields.Function(lambda m: _local(m.created_at), required=True, metadata=SHOWN)
+
+
+class FamilyListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(FamilyMemberSchema), required=True)
+    max = ma.fields.Integer(required=True, metadata={"description": "how many members a citizen may have"})
+
+
+class LinkCreateSchema(ma.Schema):
+    link_proof = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=128),
+        metadata={"description": "details.link_proof of the 409 PHONE_IN_USE answer to PUT /me/phone"},
+    )
+
+
+class LinkSchema(ma.Schema):
+    """A request to merge two accounts that share a phone."""
+
+    id = ma.fields.UUID(required=True)
+    direction = ma.fields.String(
+        required=True,
+        metadata={"enum": ["incoming", "outgoing"], "description": "incoming: another account asks to join mine"},
+    )
+    status = ma.fields.String(
+        required=True, metadata={"enum": ["pending", "merged", "declined", "cancelled", "expired"]}
+    )
+    phone = ma.fields.Function(
+        lambda v: mask_phone(v.phone), allow_none=True, metadata={"description": "the shared phone, masked"}
+    )
+    other_logins = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "wechat, alipay"})
+    created_at = ma.fields.Function(lambda v: _local(v.created_at), required=True, metadata=SHOWN)
+    expires_at = ma.fields.Function(lambda v: _local(v.expires_at), required=True, metadata=SHOWN)
+    decided_at = ma.fields.Function(lambda v: _local(v.decided_at), allow_none=True, metadata=SHOWN)
+
+
+class LinkListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(LinkSchema), required=True)

@@ -31,7 +31,9 @@ def test_keys_rotate_re_encrypts_under_the_active_key_and_data_still_reads(make_
     result = after.test_cli_runner().invoke(args=["keys", "rotate"])
     assert result.exit_code == 0 and "citizens.id_number: 1 re-encrypted" in result.output
     assert stored_key_ids(after) == {"p2"}
-    assert after.test_cli_runner().invoke(args=["keys", "rotate"]).output.count(": 0 re-encrypted") == 3
+    # A second run finds nothing left to do, in any encrypted column.
+    again = after.test_cli_runner().invoke(args=["keys", "rotate"]).output
+    assert again.count(": 0 re-encrypted") == len(again.splitlines()) >= 3
 
     retired = make_app(PII_KEYS=json.dumps({"p2": new}), PII_HASH_KEY=hash_key)
     me = retired.test_client().get("/api/v1/me", headers=bearer(token))

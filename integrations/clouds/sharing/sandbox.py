@@ -1,6 +1,6 @@
 """Twin of the sharing platform's population connector, over a small invented register of Zaozhuang people.
 
-Mounted at /_sandbox/sharing. DEMO_CITIZENS are the people it knows; everyone else is "不一致".
+Mounted at /_sandbox/sharing. DEMO_CITIZENS and DEMO_RELATIVES are the people it knows; everyone else is "不一致".
 """
 
 from __future__ import annotations
@@ -24,7 +24,16 @@ DEMO_CITIZENS = [
     {"name": "陈静", "id_number": make_valid("37040619670401028")},
     {"name": "孙浩", "id_number": make_valid("37048119951230053")},
 ]
-_REGISTER = {person["id_number"]: person["name"] for person in DEMO_CITIZENS}
+# Their relatives, for family members (就诊人/游客): with the citizens, enough people to fill a family and more.
+DEMO_RELATIVES = [
+    {"name": "赵丽", "id_number": make_valid("37040219870823062")},
+    {"name": "张子涵", "id_number": make_valid("37040220150614021")},
+    {"name": "张建国", "id_number": make_valid("37040219580302013")},
+    {"name": "周秀英", "id_number": make_valid("37040219600715024")},
+    {"name": "王磊", "id_number": make_valid("37040319880119035")},
+    {"name": "李明轩", "id_number": make_valid("37040420120930015")},
+]
+_REGISTER = {person["id_number"]: person["name"] for person in (*DEMO_CITIZENS, *DEMO_RELATIVES)}
 SIGNED_FIELDS = ("appKey", "timestamp", "nonce", "xm", "sfzh")
 
 _lock = threading.Lock()
