@@ -11,6 +11,7 @@ from flask.sessions import SessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.config import load_config
+from app.oauth.scopes import SCOPES as DEPARTMENT_SCOPES
 from app.rate_limits import init_rate_limits
 from app.version import VERSION
 
@@ -31,8 +32,8 @@ SECURITY_SCHEMES = {
     },
     "departmentClient": {
         "type": "oauth2",
-        "description": "a department system (client credentials)",
-        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
+        "description": "a department system (client credentials; see docs/department-clients.md)",
+        "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": dict(DEPARTMENT_SCOPES)}},
     },
 }
 
@@ -154,23 +155,32 @@ def _load_keys(app: Flask) -> None:
 
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic autogenerate) sees all tables."""
+    import app.audit.models
     import app.city.models
+    import app.oauth.models
     import app.outbox.models
-    import app.outbox.tasks  # noqa: F401 - registers the Celery tasks
+    import app.outbox.tasks  # registers the Celery tasks
+    import app.staff.models
+    import app.wifi.models  # noqa: F401 - each import binds `app` again: only the last counts as unused
 
 
 def _register_routes(app: Flask) -> None:
     from app.cli import register_cli
     from app.extensions import api
     from app.identity.policy import public
-    from blueprints import auth, city, status
+    from blueprints import auth, city, console, status
     from blueprints.health import blp as health_blp
+    from blueprints.oauth import blp as oauth_blp
+    from blueprints.ops import blp as ops_blp
 
     app.register_blueprint(health_blp)
     app.register_blueprint(auth.wellknown)
     api.register_blueprint(status.blp)
     api.register_blueprint(city.blp)
     api.register_blueprint(auth.blp)
+    api.register_blueprint(oauth_blp)
+    api.register_blueprint(console.blp)
+    api.register_blueprint(ops_blp)
 
     @app.get("/api/docs/assets/<path:filename>")
     @public

@@ -22,7 +22,8 @@ CALLERS = {
     "operator": Caller("operator", "op-1", roles=frozenset({"operator"})),
     "auditor": Caller("operator", "audit-1", roles=frozenset({"auditor"})),
 }
-SAMPLE_PATH_VALUES = {"code": "jxw", "filename": "swagger-ui.css"}
+SAMPLE_PATH_VALUES = {"code": "jxw", "filename": "swagger-ui.css", "message_id": str(uuid.UUID(int=1))}
+SAMPLE_PATH_VALUES |= {"member_id": str(uuid.UUID(int=2)), "link_id": str(uuid.UUID(int=3))}
 
 
 def policy_of(app, endpoint: str, method: str):

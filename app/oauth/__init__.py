@@ -1,0 +1,1 @@
+"""Department systems as OAuth2 clients: client credentials, hashed secrets, scopes, revocation."""

@@ -1,0 +1,3 @@
+from blueprints.oauth.views import blp
+
+__all__ = ["blp"]
