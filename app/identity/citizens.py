@@ -86,6 +86,9 @@ def login_with_alipay(auth_code: str):
 
 def refresh(refresh_token: str) -> sessions.TokenPair:
     def caller_for(session: AuthSession) -> Caller:
+        if session.principal_kind != "citizen":
+            # A console or client session's token is unknown here, exactly like a made-up one.
+            raise AppError("INVALID_REFRESH_TOKEN", "登录已过期，请重新登录", 401)
         citizen = db.session.get(Citizen, uuid.UUID(session.principal_id))
         if citizen is None or citizen.status != ACTIVE:
             raise closed(citizen)

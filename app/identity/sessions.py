@@ -121,17 +121,17 @@ def revoke(session_id: str, reason: str = "logout") -> None:
     tokens.mark_revoked(session_id)  # again, in case an earlier logout could not reach Redis
 
 
-def revoke_all(kind: str, principal_id: str, reason: str = "logout_all") -> int:
+def revoke_all(kind: str, principal_id: str, reason: str = "logout_all", keep: str | None = None) -> int:
+    """Revoke every live session of a principal but `keep` (inside the caller's unit of work, if any)."""
     with unit_of_work() as s:
-        sessions = s.scalars(
-            sa.select(AuthSession)
-            .where(
-                AuthSession.principal_kind == kind,
-                AuthSession.principal_id == principal_id,
-                AuthSession.revoked_at.is_(None),
-            )
-            .with_for_update()
-        ).all()
+        query = sa.select(AuthSession).where(
+            AuthSession.principal_kind == kind,
+            AuthSession.principal_id == principal_id,
+            AuthSession.revoked_at.is_(None),
+        )
+        if keep is not None:
+            query = query.where(AuthSession.id != uuid.UUID(keep))
+        sessions = s.scalars(query.with_for_update()).all()
         for session in sessions:
             _revoke(session, reason)
     return len(sessions)

@@ -6,6 +6,7 @@ account, so the console cannot be used to find out who works here.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -19,15 +20,20 @@ from app.city.models import Department
 from app.clock import utcnow
 from app.db import unit_of_work
 from app.errors import AppError
-from app.extensions import db
+from app.extensions import db, redis
 from app.identity import sessions
 from app.identity.models import AuthSession
 from app.identity.tokens import Caller
+from app.security.pii import blind_index
 from app.staff import passwords, totp
 from app.staff.models import ROLES_BY_KIND, StaffAccount
 
+log = logging.getLogger(__name__)
 CONSOLE_ROLES = tuple(sorted(ROLES_BY_KIND["staff"] | ROLES_BY_KIND["operator"]))
 _BAD_LOGIN = ("INVALID_CREDENTIALS", "用户名或密码错误", 401)
+# 403, not 401: the session is fine, and a 401 would send the console back to its login page.
+_WRONG_CURRENT = ("CURRENT_PASSWORD_WRONG", "当前密码错误", 403)
+_SESSION_OVER = ("INVALID_REFRESH_TOKEN", "登录已过期，请重新登录", 401)
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,16 @@ def _check_roles(kind: str, roles: list[str], department_code: str | None) -> No
 def create(username: str, display_name: str, kind: str, roles: list[str], department_code: str | None) -> Created:
     """A new account with a random initial password that must be changed at first login."""
     username = _normalized(username)
+    try:
+        account, initial = _insert(username, display_name, kind, roles, department_code)
+    except sa.exc.IntegrityError:
+        # Two admins adding the same name at once: the unique index decides; the loser hears why.
+        raise AppError("USERNAME_TAKEN", "用户名已被使用", 409) from None
+    uri = totp.provisioning_uri(account.totp_secret, username) if account.totp_secret else None
+    return Created(account, initial, uri)
+
+
+def _insert(username, display_name, kind, roles, department_code) -> tuple[StaffAccount, str]:
     with unit_of_work() as s:
         _check_roles(kind, roles, department_code)
         if s.scalar(sa.select(StaffAccount.id).where(StaffAccount.username == username)) is not None:
@@ -88,8 +104,7 @@ def create(username: str, display_name: str, kind: str, roles: list[str], depart
         s.flush()
         details = {"kind": kind, "roles": account.roles, "department": account.department_code}
         audit.record("staff.create", "staff_account", account.id, details=details)
-    uri = totp.provisioning_uri(account.totp_secret, username) if account.totp_secret else None
-    return Created(account, initial, uri)
+    return account, initial
 
 
 def login(username: str, password: str, totp_code: str | None, new_password: str | None) -> sessions.TokenPair:
@@ -118,27 +133,40 @@ def _login(username, password, totp_code, new_password, seen: dict) -> sessions.
             # Wrong guesses while locked change nothing: an attacker cannot keep the lock on forever.
             raise _locked(account.locked_until - now)
         password_ok = passwords.verify(account.password_hash if account else None, password)
-        if account is None or account.status != "active":
-            raise AppError(*_BAD_LOGIN)
-        if password_ok and account.totp_secret and not totp_code:
+        if account is None:
+            raise _unknown_name_failure(username)
+        if password_ok and account.status == "active" and account.totp_secret and not totp_code:
             # The password was right; ask for the second factor without counting a failure.
             raise AppError("TOTP_REQUIRED", "请输入动态验证码", 401, {"totp_required": True})
         step = totp.accepted_step(account.totp_secret, totp_code or "", account.totp_last_step) if password_ok else None
-        if not password_ok or (account.totp_secret and step is None):
-            refusal = _count_failure(account, now, "INVALID_TOTP" if password_ok else "INVALID_CREDENTIALS")
+        if account.status != "active" or not password_ok or (account.totp_secret and step is None):
+            # A disabled account fails like a wrong password, and locks like one: nothing tells them apart.
+            totp_wrong = password_ok and account.status == "active"
+            refusal = _count_failure(account, now, "INVALID_TOTP" if totp_wrong else "INVALID_CREDENTIALS")
         else:
-            if account.must_change_password:
-                if not new_password:
-                    details = {"new_password_required": True}
-                    raise AppError("PASSWORD_CHANGE_REQUIRED", "首次登录请设置新密码", 403, details)
-                _set_password(account, new_password)
-            elif passwords.needs_rehash(account.password_hash):
-                account.password_hash = passwords.hash_password(password)
-            account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
+            # The code is spent now, even if the login is refused below for want of a new password.
             account.totp_last_step = step if step is not None else account.totp_last_step
-            audit.record("staff.login", "staff_account", account.id, caller=caller_of(account))
-            return sessions.start(caller_of(account))
-    raise refusal  # after the unit of work: the failure count is committed
+            refusal = _first_login_password(account, password, new_password)
+            if refusal is None:
+                account.failed_logins, account.locked_until, account.last_login_at = 0, None, now
+                audit.record("staff.login", "staff_account", account.id, caller=caller_of(account))
+                return sessions.start(caller_of(account))
+    raise refusal  # after the unit of work: the failure count (or the spent TOTP step) is committed
+
+
+def _first_login_password(account: StaffAccount, password: str, new_password: str | None) -> AppError | None:
+    """A one-time password is good only for choosing a new one; a weak choice is refused."""
+    if not account.must_change_password:
+        if passwords.needs_rehash(account.password_hash):
+            account.password_hash = passwords.hash_password(password)
+        return None
+    if not new_password:
+        return AppError("PASSWORD_CHANGE_REQUIRED", "首次登录请设置新密码", 403, {"new_password_required": True})
+    try:
+        _set_password(account, new_password)
+    except AppError as weak:
+        return weak
+    return None
 
 
 def _count_failure(account: StaffAccount, now, code: str) -> AppError:
@@ -150,6 +178,24 @@ def _count_failure(account: StaffAccount, now, code: str) -> AppError:
     if code == "INVALID_TOTP":
         return AppError("INVALID_TOTP", "动态验证码错误或已使用", 401)
     return AppError(*_BAD_LOGIN)
+
+
+def _unknown_name_failure(username: str) -> AppError:
+    """Names nobody has lock after as many failures as real ones, so a lockout does not reveal who works here.
+
+    Counted in Redis under a keyed hash of the name (not the name: it may be a mistyped password)."""
+    key = "console:unknown-login:" + blind_index("staff_username", _normalized(username))
+    limit, minutes = current_app.config["STAFF_LOCKOUT_FAILURES"], current_app.config["STAFF_LOCKOUT_MINUTES"]
+    try:
+        pipe = redis.pipeline()
+        pipe.incr(key)
+        pipe.expire(key, minutes * 60, nx=True)
+        pipe.ttl(key)
+        count, _, ttl = pipe.execute()
+    except Exception:  # noqa: BLE001 - without Redis the plain refusal is still right
+        log.warning("could not count a failed console login for an unknown name")
+        return AppError(*_BAD_LOGIN)
+    return _locked(timedelta(seconds=max(ttl, 1))) if count >= limit else AppError(*_BAD_LOGIN)
 
 
 def _locked(remaining: timedelta) -> AppError:
@@ -172,22 +218,22 @@ def _set_password(account: StaffAccount, new_password: str) -> None:
 
 
 def change_password(caller: Caller, current_password: str, new_password: str) -> None:
-    """Change one's own password; every other console session of the account ends."""
-    with unit_of_work() as s:
+    """Change one's own password; every other console session of the account ends in the same commit.
+
+    A wrong current password counts towards the lockout like a failed login: a stolen session must
+    not be a way to guess the password at leisure."""
+    refusal = None
+    with unit_of_work():
         account = get(caller, for_update=True)
         if not passwords.verify(account.password_hash, current_password):
-            raise AppError("INVALID_CREDENTIALS", "当前密码错误", 401)
-        _set_password(account, new_password)
-        audit.record("staff.password_change", "staff_account", account.id)
-        others = s.scalars(
-            sa.select(AuthSession.id).where(
-                AuthSession.principal_id == caller.subject,
-                AuthSession.revoked_at.is_(None),
-                AuthSession.id != uuid.UUID(caller.session_id),
-            )
-        ).all()
-    for session_id in others:
-        sessions.revoke(str(session_id), "password_changed")
+            counted = _count_failure(account, utcnow(), "INVALID_CREDENTIALS")
+            refusal = counted if counted.code == "ACCOUNT_LOCKED" else AppError(*_WRONG_CURRENT)
+        else:
+            _set_password(account, new_password)
+            audit.record("staff.password_change", "staff_account", account.id)
+            sessions.revoke_all(account.kind, caller.subject, "password_changed", keep=caller.session_id)
+    if refusal is not None:
+        raise refusal
 
 
 def refresh(refresh_token: str) -> sessions.TokenPair:
@@ -196,7 +242,10 @@ def refresh(refresh_token: str) -> sessions.TokenPair:
         if session.principal_kind in ROLES_BY_KIND:
             account = db.session.get(StaffAccount, uuid.UUID(session.principal_id))
         if account is None or account.status != "active":
-            raise AppError("INVALID_REFRESH_TOKEN", "登录已过期，请重新登录", 401)
+            raise AppError(*_SESSION_OVER)
+        # However often it is refreshed, a console session ends a working day after the login.
+        if utcnow() - session.created_at > timedelta(hours=current_app.config["STAFF_SESSION_HOURS"]):
+            raise AppError(*_SESSION_OVER)
         # Roles are read afresh: a role taken away yesterday is not in today's token.
         return caller_of(account, str(session.id))
 

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from app.audit import service as audit
+from app.clock import utcnow
 from app.db import unit_of_work
 from app.errors import AppError
 from app.extensions import db
@@ -43,7 +44,7 @@ def create(username, display_name, kind, roles, department):
 def list_accounts():
     """Every console account (no secrets)."""
     for a in db.session.scalars(sa.select(StaffAccount).order_by(StaffAccount.kind, StaffAccount.username)):
-        locked = " locked" if a.locked_until else ""
+        locked = " locked" if a.locked_until and a.locked_until > utcnow() else ""
         department, roles = a.department_code or "-", ",".join(a.roles)
         click.echo(f"{a.id}  {a.kind:<8} {a.username:<20} {department:<8} {roles}  {a.status}{locked}")
 
@@ -76,7 +77,7 @@ def disable(username):
         account = _account(username)
         account.status = "disabled"
         audit.record("staff.disable", "staff_account", account.id)
-    sessions.revoke_all(account.kind, str(account.id), "account_disabled")
+        sessions.revoke_all(account.kind, str(account.id), "account_disabled")
     click.echo(f"{username} disabled")
 
 
@@ -90,7 +91,7 @@ def reset_totp(username):
             raise click.ClickException("only operators use TOTP")
         account.totp_secret, account.totp_last_step = totp.new_secret(), None
         audit.record("staff.reset_totp", "staff_account", account.id)
-    sessions.revoke_all(account.kind, str(account.id), "totp_reset")
+        sessions.revoke_all(account.kind, str(account.id), "totp_reset")
     click.echo(f"TOTP (scan once):  {totp.provisioning_uri(account.totp_secret, account.username)}")
 
 

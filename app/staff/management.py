@@ -23,11 +23,19 @@ from app.staff.models import StaffAccount
 
 
 def _may_manage(caller: Caller, account: StaffAccount) -> bool:
-    if account.kind != "staff":
+    """Operators manage any staff; a department admin only the clerks of their own department.
+
+    Never oneself, and never a fellow admin: a stolen admin session must not become a reset
+    password, a takeover of another admin, or actions logged under someone else's name."""
+    if account.kind != "staff" or str(account.id) == caller.subject:
         return False
-    if "operator" in caller.roles and caller.kind == "operator":
+    if caller.kind == "operator" and "operator" in caller.roles:
         return True
-    return "dept_admin" in caller.roles and account.department_code == caller.department
+    return (
+        "dept_admin" in caller.roles
+        and account.department_code == caller.department
+        and "dept_admin" not in account.roles
+    )
 
 
 def _managed(caller: Caller, account_id: str, for_update: bool = False) -> StaffAccount:
@@ -59,13 +67,11 @@ def create_staff(caller: Caller, username: str, display_name: str, roles: list[s
 
 def disable(caller: Caller, account_id: str) -> StaffAccount:
     """Disabled at once: every session of the account ends now."""
-    if account_id == caller.subject:
-        raise AppError("CANNOT_DISABLE_SELF", "不能停用自己的账号", 409)
     with unit_of_work():
         account = _managed(caller, account_id, for_update=True)
         account.status = "disabled"
         audit.record("staff.disable", "staff_account", account.id)
-    sessions.revoke_all(account.kind, str(account.id), "account_disabled")
+        sessions.revoke_all(account.kind, str(account.id), "account_disabled")
     return account
 
 
@@ -85,5 +91,5 @@ def reset_password(caller: Caller, account_id: str) -> tuple[StaffAccount, str]:
         account.password_hash, account.must_change_password = passwords.hash_password(initial), True
         account.failed_logins, account.locked_until = 0, None
         audit.record("staff.reset_password", "staff_account", account.id)
-    sessions.revoke_all(account.kind, str(account.id), "password_reset")
+        sessions.revoke_all(account.kind, str(account.id), "password_reset")
     return account, initial

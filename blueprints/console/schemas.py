@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from app.clock import utcnow
 from app.staff.models import ROLES_BY_KIND
 
 ALL_ROLES = sorted(ROLES_BY_KIND["staff"] | ROLES_BY_KIND["operator"])
@@ -38,7 +39,7 @@ class StaffAccountSchema(ma.Schema):
     department_code = ma.fields.String(allow_none=True)
     roles = ma.fields.List(ma.fields.String(), required=True)
     status = ma.fields.String(required=True)
-    locked = ma.fields.Function(lambda a: a.locked_until is not None, required=True)
+    locked = ma.fields.Function(lambda a: a.locked_until is not None and a.locked_until > utcnow(), required=True)
     totp_enabled = ma.fields.Function(lambda a: a.totp_secret is not None, required=True)
     last_login_at = ma.fields.DateTime(allow_none=True)
 

@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from app.db import unit_of_work
 from app.extensions import db
 from app.identity import tokens
+from app.identity.models import AuthSession
 from app.staff import accounts
 from app.staff.models import StaffAccount
 from tests.factories import make_department
-from tests.identity.helpers import bearer
+from tests.identity.helpers import bearer, login_wechat
 from tests.staff.helpers import PASSWORD, make_account, totp_code
 
 
@@ -116,8 +117,6 @@ def test_refresh_rotates_and_reads_roles_afresh_logout_ends_the_session(client, 
     renewed = client.post("/api/v1/console/refresh", json={"refresh_token": staff["refresh_token"]})
     assert renewed.status_code == 200
     assert tokens.verify(renewed.json["access_token"]).roles == frozenset({"clerk"})
-    # A citizen's refresh endpoint does not renew a console session, and vice versa nothing leaks.
-    assert client.post("/api/v1/console/refresh", json={"refresh_token": "nope"}).status_code == 401
 
     out = client.post("/api/v1/console/logout", headers=bearer(renewed.json["access_token"]))
     assert out.status_code == 204
@@ -125,25 +124,71 @@ def test_refresh_rotates_and_reads_roles_afresh_logout_ends_the_session(client, 
     assert after.status_code == 401 and after.json["error"]["details"]["reason"] == "revoked"
 
 
+def test_console_and_citizen_refresh_tokens_only_work_at_their_own_endpoint(client, gjj, sandbox_url):
+    staff = make_account(client, "clerk1")
+    citizen = login_wechat(client, sandbox_url)
+    at_citizens = client.post("/api/v1/auth/refresh", json={"refresh_token": staff["refresh_token"]})
+    at_console = client.post("/api/v1/console/refresh", json={"refresh_token": citizen["refresh_token"]})
+    assert (at_citizens.status_code, at_citizens.json["error"]["code"]) == (401, "INVALID_REFRESH_TOKEN")
+    assert (at_console.status_code, at_console.json["error"]["code"]) == (401, "INVALID_REFRESH_TOKEN")
+    # Neither attempt spent the token: each still works where it belongs.
+    assert client.post("/api/v1/console/refresh", json={"refresh_token": staff["refresh_token"]}).status_code == 200
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": citizen["refresh_token"]}).status_code == 200
+
+
+def test_a_console_session_ends_a_working_day_after_login_however_often_refreshed(client, gjj):
+    staff = make_account(client, "clerk1")
+    renewed = client.post("/api/v1/console/refresh", json={"refresh_token": staff["refresh_token"]}).json
+    with unit_of_work() as s:
+        s.execute(sa.update(AuthSession).values(created_at=sa.func.now() - sa.text("interval '13 hours'")))
+    over = client.post("/api/v1/console/refresh", json={"refresh_token": renewed["refresh_token"]})
+    assert over.status_code == 401 and over.json["error"]["code"] == "INVALID_REFRESH_TOKEN"
+
+
+def change_password(client, token, current, new):
+    body = {"current_password": current, "new_password": new}
+    return client.post("/api/v1/console/password", json=body, headers=bearer(token))
+
+
 def test_changing_the_password_ends_the_other_sessions(client, gjj):
     first = make_account(client, "clerk1")
     second = login(client, "clerk1", PASSWORD).json
     new = "another long passphrase 42"
-    wrong = client.post(
-        "/api/v1/console/password",
-        json={"current_password": "not it at all", "new_password": new},
-        headers=bearer(second["access_token"]),
-    )
-    assert wrong.status_code == 401
-    changed = client.post(
-        "/api/v1/console/password",
-        json={"current_password": PASSWORD, "new_password": new},
-        headers=bearer(second["access_token"]),
-    )
-    assert changed.status_code == 204
+    wrong = change_password(client, second["access_token"], "not it at all", new)
+    # The session is fine: 403 (not 401, which would send the console back to its login page).
+    assert wrong.status_code == 403 and wrong.json["error"]["code"] == "CURRENT_PASSWORD_WRONG"
+    assert change_password(client, second["access_token"], PASSWORD, new).status_code == 204
     assert client.get("/api/v1/console/me", headers=bearer(first["access_token"])).status_code == 401
     assert client.get("/api/v1/console/me", headers=bearer(second["access_token"])).status_code == 200
     assert login(client, "clerk1", new).status_code == 200
+
+
+def test_guessing_the_current_password_from_a_session_locks_the_account(client, gjj):
+    staff = make_account(client, "clerk1")
+    codes = [
+        change_password(client, staff["access_token"], f"guess number {i}", "another long passphrase 42").json["error"][
+            "code"
+        ]
+        for i in range(5)
+    ]
+    assert codes == ["CURRENT_PASSWORD_WRONG"] * 4 + ["ACCOUNT_LOCKED"]
+    assert login(client, "clerk1", PASSWORD).json["error"]["code"] == "ACCOUNT_LOCKED"
+
+
+def test_unknown_names_lock_like_real_ones_so_a_lockout_reveals_nobody(client, gjj):
+    make_account(client, "clerk1")
+    real = [login(client, "clerk1", f"wrong password {i}").json["error"]["code"] for i in range(6)]
+    unknown = [login(client, "nobody-here", f"wrong password {i}").json["error"]["code"] for i in range(6)]
+    assert real == unknown == ["INVALID_CREDENTIALS"] * 4 + ["ACCOUNT_LOCKED"] * 2
+
+
+def test_a_first_login_refused_for_a_weak_password_still_spends_the_totp_code(client, app_ctx):
+    created = accounts.create("op2", "Op Two", "operator", ["operator"], None)
+    code = pyotp.TOTP(created.account.totp_secret).now()
+    body = {"username": "op2", "password": created.initial_password, "totp": code}
+    assert login(client, **body, new_password="short").json["error"]["code"] == "WEAK_PASSWORD"
+    again = login(client, **body, new_password=PASSWORD)
+    assert again.json["error"]["code"] == "INVALID_TOTP"
 
 
 def test_passwords_are_argon2_hashes_and_totp_secrets_are_encrypted(client, app_ctx):

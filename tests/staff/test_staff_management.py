@@ -60,6 +60,10 @@ def test_disabling_ends_the_sessions_at_once_and_unlock_lifts_a_lockout(client, 
     clerk = make_account(client, "clerk1")
     for _ in range(5):
         client.post("/api/v1/console/login", json={"username": "clerk1", "password": "wrong password!"})
+    locked = client.post("/api/v1/console/login", json={"username": "clerk1", "password": PASSWORD})
+    assert locked.json["error"]["code"] == "ACCOUNT_LOCKED"
+    listed = client.get("/api/v1/console/staff", headers=bearer(admin["access_token"])).json
+    assert {a["username"]: a["locked"] for a in listed} == {"admin1": False, "clerk1": True}
     unlocked = client.post(f"/api/v1/console/staff/{clerk['id']}/unlock", headers=bearer(admin["access_token"]))
     assert unlocked.status_code == 200 and unlocked.json["locked"] is False
     assert client.post("/api/v1/console/login", json={"username": "clerk1", "password": PASSWORD}).status_code == 200
@@ -71,6 +75,32 @@ def test_disabling_ends_the_sessions_at_once_and_unlock_lifts_a_lockout(client, 
     assert refused.json["error"]["code"] == "INVALID_CREDENTIALS"
     renewed = client.post("/api/v1/console/refresh", json={"refresh_token": clerk["refresh_token"]})
     assert renewed.status_code == 401
+
+
+def test_an_admin_can_manage_neither_themselves_nor_a_fellow_admin(client, departments):
+    admin = make_account(client, "admin1", roles=("dept_admin",))
+    fellow = make_account(client, "admin2", roles=("dept_admin",))
+    for target in (admin["id"], admin["id"].upper(), fellow["id"]):
+        for action in ("disable", "unlock", "reset-password"):
+            answer = client.post(f"/api/v1/console/staff/{target}/{action}", headers=bearer(admin["access_token"]))
+            assert answer.status_code == 404, (target, action)
+    assert client.get("/api/v1/console/me", headers=bearer(fellow["access_token"])).status_code == 200
+
+
+def test_two_admins_adding_one_name_at_once_get_one_account_and_a_409(client, departments):
+    from concurrent.futures import ThreadPoolExecutor
+
+    admins = [make_account(client, f"admin{i}", roles=("dept_admin",)) for i in range(2)]
+    app = client.application
+
+    def add(admin):
+        with app.app_context():
+            return add_staff(app.test_client(), admin["access_token"], "newclerk").status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(add, admins * 4))
+    assert statuses == [201] + [409] * 7
+    assert db.session.scalar(sa.select(sa.func.count()).where(StaffAccount.username == "newclerk")) == 1
 
 
 def test_an_operator_manages_any_departments_staff_but_must_name_the_department(client, departments):

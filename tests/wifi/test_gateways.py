@@ -22,6 +22,8 @@ def test_a_registered_gateway_is_recognised_and_checks_what_it_signs(app_ctx):
     good = hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
     assert gateways.signature_ok(found, message, good.upper())
     assert not gateways.signature_ok(found, message + b"&x=1", good)
+    assert not gateways.signature_ok(found, message, "签名" * 32)  # garbage is wrong, not a crash
+    assert not gateways.signature_ok(found, message, good[:-1])
     assert gateways.active("unknown-gw") is None
 
 
