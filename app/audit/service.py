@@ -112,18 +112,35 @@ def _values(action, object_type, object_id, outcome, details, caller) -> dict | 
 
 
 def _scrub(value, action: str):
-    """Ids and field names only. Anything shaped like a phone or ID number is replaced, and logged as a bug."""
+    """Ids and field names only. Anything shaped like a phone or ID number, a number, a dict key or a
+    string at any depth, is replaced, and logged as a bug."""
     if isinstance(value, dict):
-        return {str(k): _scrub(v, action) for k, v in value.items()}
+        scrubbed: dict = {}
+        for key, item in value.items():
+            name = unique = _scrub(str(key), action)
+            count = 1
+            while unique in scrubbed:  # two redacted keys: keep both values ("[redacted]", "[redacted]#2")
+                count += 1
+                unique = f"{name}#{count}"
+            scrubbed[unique] = _scrub(item, action)
+        return scrubbed
     if isinstance(value, list | tuple | set | frozenset):
         return [_scrub(v, action) for v in value]
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int | float):
+        # 13800138000 is a phone whatever its type; a float is read in full ("1.38e10" hides the digits).
+        text = f"{value:f}" if isinstance(value, float) else str(value)
+        return REDACTED if _personal(text, action) else value
     text = str(value)
+    return REDACTED if _personal(text, action) else text
+
+
+def _personal(text: str, action: str) -> bool:
     if _PERSONAL.search(text):
         log.warning("personal data kept out of an audit entry", extra={"action": action})
-        return REDACTED
-    return text
+        return True
+    return False
 
 
 @dataclass(frozen=True)

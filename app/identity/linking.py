@@ -9,18 +9,28 @@ Each first login creates its own citizen. A person who logs in from both mini-pr
    for PROOF_SECONDS. Nothing is stored in the database yet.
 2. R asks to merge: `POST /me/links {"link_proof"}`. A pending LinkRequest R -> H is stored, valid for
    REQUEST_SECONDS. The same proof again gives the same request: one proof, at most one request.
-3. H, logged in, sees it in `GET /me/links` and answers `POST /me/links/{id}/confirm` or `/decline`.
+3. H, logged in, sees it in `GET /me/links` with what identifies R (`requester`: its nickname, its real
+   name masked, its logins, when it was created) and answers `POST /me/links/{id}/confirm` or `/decline`.
    R sees it too and may withdraw it with `/decline` (it becomes "cancelled"). Nobody else sees it (404).
+   To confirm, H proves the phone again, now: phone numbers are recycled, and the old owner of a number
+   would otherwise see their own masked number and confirm, handing their account (real name, family)
+   to the number's new owner. Either
+   - `POST /me/links/{id}/confirm-code` texts a code to the phone H has bound (H never types the number;
+     the usual SMS limits apply), then `POST /me/links/{id}/confirm {"sms_code"}`; or
+   - in the WeChat mini-program, one step: `POST /me/links/{id}/confirm {"wechat_code"}` with the code of
+     the getPhoneNumber button; the number WeChat gives must be the one H has bound.
+   A wrong or spent code merges nothing (SMS_CODE_WRONG / SMS_CODE_EXPIRED, LINK_PHONE_MISMATCH).
 4. Confirm merges in one transaction: R's logins, its real name (when H has none) and its family members
    move to H; R's sessions are revoked; R stays as an empty shell, status "merged", merged_into = H.
    From then on either mini-program logs in as H.
 
-So a merge needs the phone proved from R, R asking, and H confirming while logged in. Only accounts of
-different providers merge (WeChat + Alipay; never two WeChat accounts), and not two accounts with real
-names: an ID number is real-named on one account only, so two real names are two people.
+So a merge needs the phone proved from R, R asking, and H, logged in, proving the phone again. Only
+accounts of different providers merge (WeChat + Alipay; never two WeChat accounts), and not two accounts
+with real names: an ID number is real-named on one account only, so two real names are two people.
 
 Concurrency: writers lock the two citizens' rows (in id order) before the request's row, so confirms,
-declines, binds and erasure take turns; a second confirm finds the request merged and answers it again.
+declines, binds and erasure take turns; a second confirm finds the request merged and answers it again
+(without a proof: the code was spent by the first).
 Domains that keep rows per citizen register `on_merge(hook)` to move them in the same transaction.
 """
 
@@ -41,9 +51,10 @@ from app.clock import utcnow
 from app.db import unit_of_work
 from app.errors import AppError
 from app.extensions import db, redis
-from app.identity import citizens, sessions
+from app.identity import citizens, phone, providers, sessions
 from app.identity.models import ACTIVE, MERGED, Citizen, CitizenIdentity, FamilyMember, LinkRequest
 from app.identity.tokens import Caller
+from app.security import pii
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +195,16 @@ def request_link(caller: Caller, token: str) -> tuple[LinkView, bool]:
 
 
 @dataclass(frozen=True)
+class AskingAccount:
+    """What the holder sees of the account that asks to join theirs, to tell whether it is their own."""
+
+    nickname: str | None
+    real_name: str | None  # masked in the answer
+    logins: list[str]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class LinkView:
     id: uuid.UUID
     direction: str  # "incoming": another account asks to join mine; "outgoing": I asked
@@ -193,6 +214,7 @@ class LinkView:
     created_at: datetime
     expires_at: datetime
     decided_at: datetime | None
+    requester: AskingAccount | None  # incoming only: the asker learns nothing more of the holder
 
 
 def _status(link: LinkRequest, now: datetime) -> str:
@@ -211,17 +233,23 @@ def _involving(citizen_id: uuid.UUID, limit: int | None = None) -> list[LinkRequ
 def _view(link: LinkRequest, me: uuid.UUID, now: datetime) -> LinkView:
     incoming = link.holder_id == me
     holder = db.session.get(Citizen, link.holder_id)
-    phone = holder.phone if holder is not None and holder.phone_hash == link.phone_hash else None
+    shared = holder.phone if holder is not None and holder.phone_hash == link.phone_hash else None
     other = link.requester_id if incoming else link.holder_id
+    logins = sorted(_providers(other))
+    requester = None
+    if incoming:
+        asking = db.session.get(Citizen, link.requester_id)
+        requester = AskingAccount(asking.nickname, asking.real_name, logins, asking.created_at)
     return LinkView(
         link.id,
         "incoming" if incoming else "outgoing",
         _status(link, now),
-        phone,
-        sorted(_providers(other)),
+        shared,
+        logins,
         link.created_at,
         link.expires_at,
         link.decided_at,
+        requester,
     )
 
 
@@ -237,21 +265,68 @@ def _not_found() -> AppError:
     return AppError("LINK_NOT_FOUND", "未找到该合并申请", 404)
 
 
-def confirm(caller: Caller, link_id: uuid.UUID) -> LinkView:
-    return _decide(caller, link_id, confirming=True)
+def _phone_changed() -> AppError:
+    return AppError("LINK_PHONE_CHANGED", "该账号已更换手机号，请对方重新验证后再申请", 409)
+
+
+def _find(me: uuid.UUID, link_id: uuid.UUID, confirming: bool) -> LinkRequest:
+    link = db.session.get(LinkRequest, link_id)
+    if link is None or me not in (link.requester_id, link.holder_id):
+        raise _not_found()  # another pair's request looks like none at all
+    if confirming and me != link.holder_id:
+        raise AppError("LINK_CONFIRM_BY_HOLDER", "请登录已绑定该手机号的账号确认合并", 403)
+    return link
+
+
+def send_confirm_code(caller: Caller, link_id: uuid.UUID) -> tuple[str, int]:
+    """Text a code to the phone the holder has bound, to confirm this request with: (the phone, seconds)."""
+    me = uuid.UUID(caller.subject)
+    link = _find(me, link_id, confirming=True)
+    holder = db.session.get(Citizen, me)
+    if holder is None or holder.status != ACTIVE:
+        raise citizens.closed(holder)
+    status = _status(link, utcnow())
+    if status == EXPIRED:
+        raise AppError("LINK_EXPIRED", "合并申请已过期，请重新发起", 409)
+    if status != PENDING:
+        raise AppError("LINK_NOT_PENDING", "该合并申请已处理", 409, {"status": status})
+    if holder.phone_hash != link.phone_hash:
+        raise _phone_changed()
+    return holder.phone, phone.send_code(caller, holder.phone)
+
+
+def confirm(
+    caller: Caller, link_id: uuid.UUID, *, sms_code: str | None = None, wechat_code: str | None = None
+) -> LinkView:
+    """Merge, once the holder has proved the phone again: an SMS code (send_confirm_code) or the WeChat button."""
+    if (sms_code is None) == (wechat_code is None):
+        raise ValueError("give sms_code or wechat_code")
+    link = _find(uuid.UUID(caller.subject), link_id, confirming=True)
+    if sms_code is not None:
+
+        def prove(holder: Citizen) -> None:
+            phone._check_code(caller, holder.phone, sms_code)  # the bind's own check: same code, same tries
+
+    else:
+        # WeChat is asked before any row is locked. A request no longer pending needs no proof (a retry).
+        shown = None
+        if link.status == PENDING:
+            shown = pii.blind_index("phone", providers.wechat_phone_number(wechat_code))
+
+        def prove(holder: Citizen) -> None:
+            if shown != holder.phone_hash:
+                raise AppError("LINK_PHONE_MISMATCH", "该手机号不是本账号绑定的手机号", 422)
+
+    return _decide(caller, link_id, confirming=True, prove=prove)
 
 
 def decline(caller: Caller, link_id: uuid.UUID) -> LinkView:
     return _decide(caller, link_id, confirming=False)
 
 
-def _decide(caller: Caller, link_id: uuid.UUID, confirming: bool) -> LinkView:
+def _decide(caller: Caller, link_id: uuid.UUID, confirming: bool, prove=None) -> LinkView:
     me = uuid.UUID(caller.subject)
-    link = db.session.get(LinkRequest, link_id)
-    if link is None or me not in (link.requester_id, link.holder_id):
-        raise _not_found()  # another pair's request looks like none at all
-    if confirming and me != link.holder_id:
-        raise AppError("LINK_CONFIRM_BY_HOLDER", "请登录已绑定该手机号的账号确认合并", 403)
+    link = _find(me, link_id, confirming)
     now, expired = utcnow(), False
     with unit_of_work():
         requester, holder = _lock_pair(link.requester_id, link.holder_id)
@@ -269,7 +344,7 @@ def _decide(caller: Caller, link_id: uuid.UUID, confirming: bool) -> LinkView:
         elif link.status != PENDING:
             raise AppError("LINK_NOT_PENDING", "该合并申请已处理", 409, {"status": link.status})
         elif confirming:
-            _merge(link, requester, holder, now)
+            _merge(link, requester, holder, now, prove)
         else:
             link.status, link.decided_at = (DECLINED if me == link.holder_id else CANCELLED), now
     if expired:  # after the unit of work, so the expiry is recorded
@@ -277,14 +352,17 @@ def _decide(caller: Caller, link_id: uuid.UUID, confirming: bool) -> LinkView:
     return _view(link, me, now)
 
 
-def _merge(link: LinkRequest, requester: Citizen, holder: Citizen, now: datetime) -> None:
+def _merge(link: LinkRequest, requester: Citizen, holder: Citizen, now: datetime, prove) -> None:
     if requester.status != ACTIVE or holder.status != ACTIVE:
         raise AppError("LINK_ACCOUNT_CLOSED", "对方账号已注销或已合并，无法完成合并", 409)
     if holder.phone_hash != link.phone_hash:
-        raise AppError("LINK_PHONE_CHANGED", "该账号已更换手机号，请对方重新验证后再申请", 409)
+        raise _phone_changed()
     obstacle = _obstacle(requester, holder)
     if obstacle is not None:
         raise obstacle
+    # Last, so a refusal above does not spend the code; under the lock, so two taps at once spend it once
+    # and the second sees the merge. Only Redis is asked here (WeChat was asked before the lock).
+    prove(holder)
     if requester.id_number_hash and not holder.id_number_hash:
         person = (requester.real_name, requester.id_number, requester.id_number_hash, requester.real_name_verified_at)
         requester.real_name = requester.id_number = requester.id_number_hash = None

@@ -57,8 +57,12 @@ def _count_check(caller: Caller) -> None:
     try:
         count, _ = redis.pipeline().incr(key).expire(key, 86400, nx=True).execute()
     except RedisError:
-        log.warning("could not count a real-name check; letting it through")  # the route's IP limit still holds
-        return
+        # No count, no check: the route limits live in the same Redis (and fail open), so letting it
+        # through would make the population database an unlimited oracle while Redis is down.
+        log.warning("could not count a real-name check; refusing it")
+        raise AppError(
+            "REAL_NAME_UNAVAILABLE", "实名核验服务暂时不可用，请稍后再试", 503, {}, {"Retry-After": "30"}
+        ) from None
     if count > CHECKS_PER_DAY:
         raise AppError("REAL_NAME_DAILY_LIMIT", "今日实名核验次数已用完，请明天再试", 429, {}, {"Retry-After": "3600"})
 

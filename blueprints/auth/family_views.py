@@ -9,16 +9,21 @@ from blueprints.auth.schemas import FamilyListSchema, FamilyMemberCreateSchema, 
 from blueprints.auth.views import blp
 
 
+# Reading and adding are two endpoints on one path: a rate limit counts per endpoint, and polling the
+# list must not use up the limit on adding.
 @blp.route("/me/family")
-class Family(MethodView):
+class FamilyList(MethodView):
     @require_citizen
     @blp.response(200, FamilyListSchema)
     def get(self):
         """My family members, personal data masked"""
         return {"items": family.list_members(current_caller()), "max": family.MAX_MEMBERS}
 
+
+@blp.route("/me/family")
+class FamilyAdd(MethodView):
     @require_citizen
-    @rate_limit("60 per hour")  # shared with GET; real-name checks also have a daily cap per citizen
+    @rate_limit("60 per hour")  # real-name checks also have a daily cap per citizen
     @blp.arguments(FamilyMemberCreateSchema)
     @blp.response(201, FamilyMemberSchema)
     def post(self, body):

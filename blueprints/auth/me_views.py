@@ -19,7 +19,10 @@ from blueprints.auth.views import blp
 @blp.route("/me/phone/sms-code")
 class PhoneSmsCode(MethodView):
     @require_citizen
-    @rate_limit("20 per hour", per="ip")  # on top of the per-phone and per-citizen limits in the service
+    # Each citizen apart (a carrier's NAT puts thousands behind one address), with a generous cap per
+    # address on top; the service adds its own limits per phone and per citizen.
+    @rate_limit("10 per hour")
+    @rate_limit("300 per hour", per="ip")
     @blp.arguments(SmsCodeRequestSchema)
     @blp.response(202, SmsCodeSentSchema)
     def post(self, body):

@@ -149,6 +149,19 @@ class LinkCreateSchema(ma.Schema):
     )
 
 
+class LinkRequesterSchema(ma.Schema):
+    """The account asking to join mine, so I can tell whether it is my own before I confirm."""
+
+    nickname = ma.fields.String(allow_none=True)
+    real_name = ma.fields.Function(
+        lambda a: mask_name(a.real_name), allow_none=True, metadata={"description": "masked, e.g. 张*"}
+    )
+    logins = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "wechat, alipay"})
+    created_at = ma.fields.Function(
+        lambda a: _local(a.created_at), required=True, metadata={"description": "when that account was created"}
+    )
+
+
 class LinkSchema(ma.Schema):
     """A request to merge two accounts that share a phone."""
 
@@ -167,7 +180,32 @@ class LinkSchema(ma.Schema):
     created_at = ma.fields.Function(lambda v: _local(v.created_at), required=True, metadata=SHOWN)
     expires_at = ma.fields.Function(lambda v: _local(v.expires_at), required=True, metadata=SHOWN)
     decided_at = ma.fields.Function(lambda v: _local(v.decided_at), allow_none=True, metadata=SHOWN)
+    requester = ma.fields.Nested(
+        LinkRequesterSchema, allow_none=True, metadata={"description": "incoming requests only, else null"}
+    )
 
 
 class LinkListSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(LinkSchema), required=True)
+
+
+class LinkConfirmSchema(ma.Schema):
+    """The holder proves the phone again: a code from POST /me/links/{id}/confirm-code, or the WeChat button."""
+
+    sms_code = ma.fields.String(validate=fullmatch(SMS_CODE, "验证码为6位数字"), metadata={"pattern": SMS_CODE})
+    wechat_code = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=128),
+        metadata={"description": "the code of WeChat's getPhoneNumber button, for the phone bound to this account"},
+    )
+
+    @ma.validates_schema
+    def one_way(self, data, **kwargs):
+        if ("sms_code" in data) == ("wechat_code" in data):
+            raise ma.ValidationError("give sms_code or wechat_code")
+
+
+class LinkConfirmCodeSchema(ma.Schema):
+    phone = ma.fields.Function(
+        lambda sent: mask_phone(sent["phone"]), required=True, metadata={"description": "where it went, masked"}
+    )
+    expires_in = ma.fields.Integer(required=True, metadata={"description": "seconds the code stays valid"})

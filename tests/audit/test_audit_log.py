@@ -200,6 +200,41 @@ def test_personal_data_never_lands_in_details(app_ctx):
     assert entry.details == {"phone": audit.REDACTED, "id": audit.REDACTED}
 
 
+def test_personal_data_as_numbers_keys_or_nested_is_kept_out_too(app_ctx, caplog):
+    details = {
+        "phone": 13800138000,
+        "id_number": 370402199001011234,
+        "weight": 13800138000.0,
+        "13900139000": "contacted",
+        "counts": {"370402198506120312": 2, "ok": 3},
+        "batches": [[{"to": 13700137000}], (15000000000, "gjj-balance")],
+        "ids": [7, 42, True, None, 1.5],
+    }
+    audit.record("citizen.update", "citizen", "c-1", caller=CLERK, details=details)
+    [entry] = entries()
+    redacted = audit.REDACTED
+    assert entry.details == {
+        "phone": redacted,
+        "id_number": redacted,
+        "weight": redacted,
+        redacted: "contacted",
+        "counts": {redacted: 2, "ok": 3},
+        "batches": [[{"to": redacted}], [redacted, "gjj-balance"]],
+        "ids": [7, 42, True, None, 1.5],
+    }
+    stored = repr(entry.details)
+    for secret in ("13800138000", "370402199001011234", "13900139000", "370402198506120312", "13700137000"):
+        assert secret not in stored and secret not in caplog.text
+
+
+def test_two_redacted_keys_do_not_overwrite_each_other(app_ctx):
+    details = {"13800138000": "a", "13900139000": "b", "note": {"13700137000": 1}}
+    audit.record("citizen.update", "citizen", "c-1", caller=CLERK, details=details)
+    [entry] = entries()
+    assert sorted(entry.details.values(), key=str) == ["a", "b", {audit.REDACTED: 1}]
+    assert set(entry.details) == {audit.REDACTED, f"{audit.REDACTED}#2", "note"}
+
+
 def test_raw_update_delete_and_truncate_fail_on_postgresql(app_ctx):
     audit.record("service.update", "service", "gjj-balance", caller=CLERK)
     for statement in (

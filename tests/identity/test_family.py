@@ -151,6 +151,36 @@ def test_real_name_checks_are_capped_per_citizen_per_day(client, token):
     assert capped.headers["Retry-After"]
 
 
+def test_no_real_name_check_while_the_daily_cap_cannot_be_counted(client, token, app, monkeypatch):
+    """Redis down: the cap cannot count and the route limits (same Redis) fail open, so nothing is asked."""
+    from redis.exceptions import ConnectionError as RedisDown
+
+    from app.identity import real_name
+
+    class Down:
+        def __getattr__(self, name):
+            raise RedisDown("Redis is down")
+
+    monkeypatch.setattr(real_name, "redis", Down())
+    for _ in range(3):
+        refused = add(client, token, member(CHILD))
+        assert (refused.status_code, refused.json["error"]["code"]) == (503, "REAL_NAME_UNAVAILABLE")
+        assert refused.headers["Retry-After"]
+    assert family_rows(app) == 0
+    monkeypatch.undo()
+    assert add(client, token, member(CHILD)).status_code == 201, "back once Redis is"
+
+
+def test_polling_the_list_does_not_use_up_the_limit_on_adding(client, token):
+    listed = [client.get("/api/v1/me/family", headers=bearer(token)).status_code for _ in range(70)]
+    assert listed == [200] * 70
+    # Adding keeps its own limit (a body the schema refuses still counts).
+    answers = [add(client, token, {**member(CHILD), "relation": "cousin"}) for _ in range(61)]
+    assert [a.status_code for a in answers] == [422] * 60 + [429]
+    assert answers[-1].json["error"]["code"] == "RATE_LIMITED"
+    assert client.get("/api/v1/me/family", headers=bearer(token)).status_code == 200
+
+
 def test_export_has_the_family_unmasked_and_erasure_deletes_it(client, token, app):
     add(client, token, member(SPOUSE, "spouse"))
     export = client.get("/api/v1/me/export", headers=bearer(token)).json

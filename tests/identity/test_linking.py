@@ -14,6 +14,7 @@ from app.extensions import db
 from app.identity import linking
 from app.identity.models import Citizen, LinkRequest
 from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.sms import sandbox as sms_twin
 from tests.identity.helpers import (
     bearer,
     bind_phone_by_sms,
@@ -60,6 +61,25 @@ def ask(client, pair):
     return response.json
 
 
+def confirm_code(client, holder, link_id, phone=PHONE) -> str:
+    """The holder asks for a code to its bound phone; the code as the phone's owner reads it."""
+    from app.extensions import redis
+
+    with client.application.app_context():
+        for key in redis.scan_iter("sms:minute:*"):
+            redis.delete(key)  # these tests text one phone from several accounts within a minute
+    sent = post(client, holder, f"/me/links/{link_id}/confirm-code")
+    assert sent.status_code == 202, sent.json
+    assert sent.json["phone"] == phone[:3] + "****" + phone[-4:]
+    return sms_twin.sent_to(phone)[-1]["params"]["code"]
+
+
+def confirm(client, holder, link_id):
+    """Confirm the way the holder does: a fresh code to its bound phone, then the code."""
+    code = confirm_code(client, holder, link_id)
+    return post(client, holder, f"/me/links/{link_id}/confirm", {"sms_code": code})
+
+
 def test_wechat_and_alipay_become_one_account_and_either_login_finds_it(client, sandbox_url, pair, app):
     verify_real_name(client, pair["requester"], PERSON)  # only the Alipay side is real-named: it moves over
     asked = ask(client, pair)
@@ -72,7 +92,7 @@ def test_wechat_and_alipay_become_one_account_and_either_login_finds_it(client, 
     assert [(i["id"], i["direction"], i["other_logins"]) for i in incoming] == [(asked["id"], "incoming", ["alipay"])]
     assert PHONE not in get(client, pair["holder"], "/me/links").text
 
-    confirmed = post(client, pair["holder"], f"/me/links/{asked['id']}/confirm")
+    confirmed = confirm(client, pair["holder"], asked["id"])
     assert confirmed.status_code == 200 and confirmed.json["status"] == "merged"
     gone = get(client, pair["requester"], "/me")
     assert (gone.status_code, gone.json["error"]["code"]) == (401, "INVALID_TOKEN"), "the Alipay side was logged out"
@@ -89,6 +109,61 @@ def test_wechat_and_alipay_become_one_account_and_either_login_finds_it(client, 
         assert shell.phone_hash is None and shell.id_number_hash is None and shell.identities == []
 
 
+def test_the_old_owner_of_a_recycled_number_sees_who_asks_and_cannot_confirm_without_the_phone(client, sandbox_url):
+    # V has held the number for years; the carrier has since given it to M.
+    victim = login_wechat(client, sandbox_url, "victim")["access_token"]
+    assert bind_phone_by_sms(client, victim, PHONE).status_code == 200
+    verify_real_name(client, victim, PERSON)
+    client.patch("/api/v1/me", json={"nickname": "老王"}, headers=bearer(victim))
+    newcomer = login_alipay(client, sandbox_url, "mallory")
+    client.patch("/api/v1/me", json={"nickname": "小米"}, headers=bearer(newcomer["access_token"]))
+    offer = bind_phone_by_sms(client, newcomer["access_token"], PHONE)  # M owns the number now: M gets the text
+    proof = offer.json["error"]["details"]["link_proof"]
+    asked = post(client, newcomer["access_token"], "/me/links", {"link_proof": proof}).json
+
+    [incoming] = get(client, victim, "/me/links").json["items"]
+    assert incoming["requester"]["nickname"] == "小米" and incoming["requester"]["logins"] == ["alipay"]
+    assert incoming["requester"]["real_name"] is None
+    assert incoming["requester"]["created_at"] == newcomer["citizen"]["created_at"]
+    outgoing = get(client, newcomer["access_token"], "/me/links")
+    assert outgoing.json["items"][0]["requester"] is None
+    assert "老王" not in outgoing.text and "张*" not in outgoing.text, "the asker learns nothing of the holder"
+
+    blind = post(client, victim, f"/me/links/{asked['id']}/confirm")
+    assert (blind.status_code, blind.json["error"]["code"]) == (422, "VALIDATION_FAILED")
+    confirm_code(client, victim, asked["id"])  # texted to the number, which M holds: V never reads it
+    for _ in range(2):
+        guessed = post(client, victim, f"/me/links/{asked['id']}/confirm", {"sms_code": "000000"})
+        assert (guessed.status_code, guessed.json["error"]["code"]) == (422, "SMS_CODE_WRONG")
+    assert get(client, newcomer["access_token"], "/me").status_code == 200, "nothing merged"
+    assert get(client, victim, "/me").json["logins"] == ["wechat"]
+    assert get(client, victim, "/me/links").json["items"][0]["status"] == "pending"
+
+
+def test_a_real_named_asker_shows_its_masked_name(client, pair):
+    verify_real_name(client, pair["requester"], PERSON)
+    asked = ask(client, pair)
+    [incoming] = get(client, pair["holder"], "/me/links").json["items"]
+    assert incoming["id"] == asked["id"] and incoming["requester"]["real_name"] == "张*"
+    assert PERSON["name"] not in get(client, pair["holder"], "/me/links").text
+
+
+def test_the_holder_confirms_in_one_step_with_the_wechat_phone_button(client, sandbox_url, pair):
+    asked = ask(client, pair)
+    other_phone = wechat_phone_code(sandbox_url, "alice", "13900139000")
+    wrong = post(client, pair["holder"], f"/me/links/{asked['id']}/confirm", {"wechat_code": other_phone})
+    assert (wrong.status_code, wrong.json["error"]["code"]) == (422, "LINK_PHONE_MISMATCH")
+    assert get(client, pair["requester"], "/me").status_code == 200, "nothing merged"
+    right = post(
+        client,
+        pair["holder"],
+        f"/me/links/{asked['id']}/confirm",
+        {"wechat_code": wechat_phone_code(sandbox_url, "alice", PHONE)},
+    )
+    assert right.status_code == 200 and right.json["status"] == "merged"
+    assert get(client, pair["holder"], "/me").json["logins"] == ["alipay", "wechat"]
+
+
 def test_the_wechat_phone_button_proves_the_phone_too(client, sandbox_url):
     holder = login_alipay(client, sandbox_url, "bob")["access_token"]
     assert bind_phone_by_sms(client, holder, PHONE).status_code == 200
@@ -98,7 +173,7 @@ def test_the_wechat_phone_button_proves_the_phone_too(client, sandbox_url):
     assert offer.status_code == 409 and offer.json["error"]["details"]["link_available"] is True
     asked = post(client, requester, "/me/links", {"link_proof": offer.json["error"]["details"]["link_proof"]})
     assert asked.status_code == 201
-    assert post(client, holder, f"/me/links/{asked.json['id']}/confirm").json["status"] == "merged"
+    assert confirm(client, holder, asked.json["id"]).json["status"] == "merged"
     assert get(client, holder, "/me").json["logins"] == ["alipay", "wechat"]
 
 
@@ -118,7 +193,7 @@ def test_two_real_names_are_two_people_and_never_merge(client, pair, app):
     asked = ask(client, pair)
     verify_real_name(client, pair["holder"], PERSON)
     verify_real_name(client, pair["requester"], OTHER_PERSON)  # after asking: the confirm still checks
-    refused = post(client, pair["holder"], f"/me/links/{asked['id']}/confirm")
+    refused = confirm(client, pair["holder"], asked["id"])
     assert (refused.status_code, refused.json["error"]["code"]) == (409, "LINK_REAL_NAME_CONFLICT")
     assert get(client, pair["requester"], "/me").status_code == 200, "nothing merged"
     assert get(client, pair["holder"], "/me/links").json["items"][0]["status"] == "pending"
@@ -130,14 +205,16 @@ def test_only_the_two_accounts_see_a_request_and_only_the_holder_confirms(client
     asked = ask(client, pair)
     stranger = login_alipay(client, sandbox_url, "mallory")["access_token"]
     assert get(client, stranger, "/me/links").json["items"] == []
-    for action in ("confirm", "decline"):
-        response = post(client, stranger, f"/me/links/{asked['id']}/{action}")
+    code = {"sms_code": "123456"}
+    for action, body in (("confirm-code", None), ("confirm", code), ("decline", None)):
+        response = post(client, stranger, f"/me/links/{asked['id']}/{action}", body)
         assert (response.status_code, response.json["error"]["code"]) == (404, "LINK_NOT_FOUND")
     stolen = post(client, stranger, "/me/links", {"link_proof": pair["proof"]})
     assert (stolen.status_code, stolen.json["error"]["code"]) == (422, "LINK_PROOF_INVALID")
-    own = post(client, pair["requester"], f"/me/links/{asked['id']}/confirm")
-    assert (own.status_code, own.json["error"]["code"]) == (403, "LINK_CONFIRM_BY_HOLDER")
-    unknown = post(client, pair["holder"], f"/me/links/{uuid.uuid4()}/confirm")
+    for action, body in (("confirm-code", None), ("confirm", code)):
+        own = post(client, pair["requester"], f"/me/links/{asked['id']}/{action}", body)
+        assert (own.status_code, own.json["error"]["code"]) == (403, "LINK_CONFIRM_BY_HOLDER")
+    unknown = post(client, pair["holder"], f"/me/links/{uuid.uuid4()}/confirm", code)
     assert unknown.status_code == 404
     assert get(client, pair["holder"], "/me").json["logins"] == ["wechat"]
 
@@ -147,14 +224,16 @@ def test_declined_withdrawn_and_expired_requests_merge_nothing(client, pair, app
     declined = post(client, pair["holder"], f"/me/links/{asked['id']}/decline")
     assert declined.status_code == 200 and declined.json["status"] == "declined"
     assert post(client, pair["holder"], f"/me/links/{asked['id']}/decline").json["status"] == "declined"
-    late = post(client, pair["holder"], f"/me/links/{asked['id']}/confirm")
+    late = post(client, pair["holder"], f"/me/links/{asked['id']}/confirm", {"sms_code": "123456"})
     assert (late.status_code, late.json["error"]["code"]) == (409, "LINK_NOT_PENDING")
+    no_code = post(client, pair["holder"], f"/me/links/{asked['id']}/confirm-code")
+    assert (no_code.status_code, no_code.json["error"]["code"]) == (409, "LINK_NOT_PENDING")
     reused = post(client, pair["requester"], "/me/links", {"link_proof": pair["proof"]})
     assert reused.status_code == 200 and reused.json["status"] == "declined", "one proof asks once"
 
     expired_id = stored_request(app, pair, age=timedelta(minutes=20))
     withdrawn_id = stored_request(app, pair, age=timedelta(0))
-    expired = post(client, pair["holder"], f"/me/links/{expired_id}/confirm")
+    expired = post(client, pair["holder"], f"/me/links/{expired_id}/confirm", {"sms_code": "123456"})
     assert (expired.status_code, expired.json["error"]["code"]) == (409, "LINK_EXPIRED")
     cancelled = post(client, pair["requester"], f"/me/links/{withdrawn_id}/decline")
     assert cancelled.json["status"] == "cancelled", "the requester withdraws its own"
@@ -183,6 +262,7 @@ def stored_request(app, pair, age: timedelta) -> uuid.UUID:
 
 def test_two_confirms_at_once_merge_once(app, client, pair, monkeypatch):
     asked = ask(client, pair)
+    code = confirm_code(client, pair["holder"], asked["id"])
     merges = []
 
     def slow_hook(source, target):
@@ -192,7 +272,8 @@ def test_two_confirms_at_once_merge_once(app, client, pair, monkeypatch):
     monkeypatch.setattr(linking, "_MERGE_HOOKS", [slow_hook])
 
     def confirm(_):
-        response = app.test_client().post(f"/api/v1/me/links/{asked['id']}/confirm", headers=bearer(pair["holder"]))
+        path, body = f"/api/v1/me/links/{asked['id']}/confirm", {"sms_code": code}
+        response = app.test_client().post(path, json=body, headers=bearer(pair["holder"]))
         return response.status_code, response.json.get("status")
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -221,7 +302,7 @@ def test_a_family_moves_with_the_real_name(client, pair, app):
     body = {"relation": "spouse", "name": DEMO_RELATIVES[0]["name"], "id_number": DEMO_RELATIVES[0]["id_number"]}
     assert post(client, pair["requester"], "/me/family", body).status_code == 201
     asked = ask(client, pair)
-    assert post(client, pair["holder"], f"/me/links/{asked['id']}/confirm").status_code == 200
+    assert confirm(client, pair["holder"], asked["id"]).status_code == 200
     moved = get(client, pair["holder"], "/me/family").json["items"]
     assert [(m["name"], m["relation"]) for m in moved] == [("赵*", "spouse")]
 
@@ -237,6 +318,8 @@ def test_no_raw_phone_in_any_table_or_log(client, sandbox_url, app, caplog):
         proof = bind_phone_by_sms(client, requester, PHONE).json["error"]["details"]["link_proof"]
         link_id = post(client, requester, "/me/links", {"link_proof": proof}).json["id"]
         get(client, holder, "/me/links")
+        post(client, holder, f"/me/links/{link_id}/confirm", {"sms_code": "000000"})  # wrong first
+        assert confirm(client, holder, link_id).json["status"] == "merged"
     finally:
         access.removeHandler(caplog.handler)
     dump = table_dump(app)
@@ -245,3 +328,11 @@ def test_no_raw_phone_in_any_table_or_log(client, sandbox_url, app, caplog):
     assert link_id in dump, "the request is stored"
     assert PHONE not in dump and "138****8000" not in dump
     assert PHONE not in logs and proof not in logs
+
+
+def test_polling_the_requests_does_not_use_up_the_limit_on_asking(client, sandbox_url):
+    token = login_alipay(client, sandbox_url, "alice")["access_token"]
+    assert [get(client, token, "/me/links").status_code for _ in range(70)] == [200] * 70
+    answers = [post(client, token, "/me/links", {"link_proof": "made-up"}) for _ in range(61)]
+    assert [a.json["error"]["code"] for a in answers] == ["LINK_PROOF_INVALID"] * 60 + ["RATE_LIMITED"]
+    assert get(client, token, "/me/links").status_code == 200

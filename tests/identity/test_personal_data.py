@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from app.extensions import db
 from integrations.clouds.sharing.sandbox import DEMO_CITIZENS
 from integrations.sms import sandbox as sms_twin
-from tests.identity.helpers import bearer, login_wechat
+from tests.identity.helpers import bearer, login_wechat, wechat_code
 
 PHONE = "13800138000"
 PERSON = DEMO_CITIZENS[0]  # 张伟, a demo citizen the population twin knows
@@ -65,6 +65,42 @@ def test_at_most_ten_codes_a_day_per_phone_and_five_an_hour_per_citizen(client, 
     eleventh = send(carol)
     assert (eleventh.status_code, eleventh.json["error"]["code"]) == (429, "SMS_DAILY_LIMIT")
     assert send(carol, "13700137000").status_code == 202, "other phones are not affected"
+
+
+def ask_code(client, token, phone, address):
+    body, where = {"phone": phone}, {"REMOTE_ADDR": address}
+    return client.post("/api/v1/me/phone/sms-code", json=body, headers=bearer(token), environ_base=where)
+
+
+def login_from(client, sandbox_url, user, address) -> str:
+    """Logging in is limited per address too: each citizen logs in from home."""
+    body = {"code": wechat_code(sandbox_url, user)}
+    response = client.post("/api/v1/auth/wechat", json=body, environ_base={"REMOTE_ADDR": address})
+    assert response.status_code == 200, response.json
+    return response.json["access_token"]
+
+
+def route_limited(response) -> bool:
+    """Refused by the route's own limit (the service's limits answer SMS_TOO_SOON and the like)."""
+    return response.status_code == 429 and response.json["error"]["code"] == "RATE_LIMITED"
+
+
+def test_citizens_behind_one_carrier_address_share_only_a_generous_cap(client, sandbox_url):
+    nat = "100.64.0.1"  # a carrier's NAT: thousands of citizens, one address
+    tokens = [login_from(client, sandbox_url, f"citizen{n}", f"10.2.{n}.1") for n in range(32)]
+    answers = [ask_code(client, token, f"139{n:08d}", nat) for n, token in enumerate(tokens[:31]) for _ in range(10)]
+    assert [a.status_code for a in answers[::10][:30]] == [202] * 30, "each citizen's first code is texted"
+    assert not any(route_limited(a) for a in answers[:300]), "ten tries an hour each, three hundred per address"
+    assert all(route_limited(a) for a in answers[300:])
+    assert ask_code(client, tokens[31], "13700137000", "100.64.0.2").status_code == 202, "other addresses go on"
+
+
+def test_one_citizen_gets_ten_tries_an_hour_from_any_address(client, sandbox_url):
+    token = login_wechat(client, sandbox_url)["access_token"]
+    answers = [ask_code(client, token, PHONE, f"10.1.0.{n}") for n in range(11)]
+    assert answers[0].status_code == 202
+    assert [route_limited(a) for a in answers] == [False] * 10 + [True]
+    assert answers[-1].headers["Retry-After"]
 
 
 def test_concurrent_guesses_cannot_beat_the_five_tries(client, sandbox_url, app):
