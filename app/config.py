@@ -52,7 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "", "SQLAlchemy URL; empty = embedded SQLite in instance/city.db"),
     Setting("DB_POOL_SIZE", "10", "database connections kept per process (PostgreSQL)"),
     Setting("DB_MAX_OVERFLOW", "10", "extra connections a process may open under load"),
-    Setting("DB_PRE_PING", "1", "test each pooled connection before use (a round trip per request)"),
+    Setting("DB_PRE_PING", "0", "1 pings each pooled connection before use (a round trip per request)"),
     Setting("DB_PGBOUNCER", "0", "1 when DATABASE_URL goes through PgBouncer in transaction mode"),
     Setting("REDIS_URL", "", "redis:// URL; empty = in-process stand-in (embedded default only)"),
     Setting("REDIS_TIMEOUT_SECONDS", "0.5", "connect and socket timeout for Redis calls"),

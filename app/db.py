@@ -78,3 +78,18 @@ def single_read():
     """
     with db.engine.connect() as connection:
         yield connection.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def read_once(statement, params: dict | None = None) -> list:
+    """All rows of one read-only statement through `single_read`, tried a second time on a fresh
+    connection if the pooled one turns out dead (the database restarted): without a pre-ping per
+    checkout, the first read after a restart would otherwise fail. Reads are safe to repeat."""
+    for attempt in (1, 2):
+        try:
+            with single_read() as connection:
+                return connection.execute(statement, params or {}).all()
+        except sa.exc.DBAPIError as error:
+            # SQLAlchemy has invalidated the whole pool by now: the second try connects afresh.
+            if attempt == 2 or not error.connection_invalidated:
+                raise
+    raise AssertionError("unreachable")

@@ -110,6 +110,12 @@ def _limit_window_seconds(error: HTTPException) -> int:
         return 60
 
 
+def _database_unavailable(error: Exception) -> bool:
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(AppError)
     def _app_error(error: AppError):
@@ -119,6 +125,11 @@ def register_error_handlers(app: Flask) -> None:
     def _unexpected(error: Exception):
         if isinstance(error, HTTPException):
             return http_error_response(error)
+        if _database_unavailable(error):
+            # A lost connection (database restarted, failover) or a transient refusal (deadlock,
+            # serialization): nothing was committed; the caller may simply try again.
+            log.warning("database unavailable: %s", type(getattr(error, "orig", error)).__name__)
+            return envelope(503, "DATABASE_UNAVAILABLE", "服务暂时不可用，请稍后再试", {}, {"Retry-After": "2"})
         # The traceback goes to the log with the request id; the caller gets only the id.
         log.exception("unhandled exception: %s", type(error).__name__)
         code, message = HTTP_ERRORS[500]

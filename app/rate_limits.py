@@ -15,7 +15,7 @@ from flask_limiter import Limiter
 
 from app.request_context import client_address
 
-# Probes and scrapes are never limited, and skip Flask-Limiter's hooks altogether (tens of µs each).
+# Probes and scrapes are never limited, and skip Flask-Limiter's hooks altogether.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -43,10 +43,26 @@ def caller_key() -> str:
     return subject or f"ip:{client_address()}"
 
 
-def _skip_for_probes(hook, passthrough: bool):
+def _limiter_has_nothing_to_do(limited_endpoints: frozenset[str]) -> bool:
+    """Probes; and routes without declared limits whose default limit the token check counts.
+
+    Decided once per request, so Flask-Limiter's before, after and teardown hooks agree."""
+    decided = request.environ.get("city.limiter_skip")
+    if decided is None:
+        from app.identity.gate import counted_by_token_check
+
+        decided = request.path in EXEMPT_PATHS or (
+            request.endpoint not in limited_endpoints and counted_by_token_check()
+        )
+        request.environ["city.limiter_skip"] = decided
+    return decided
+
+
+def _skip_when_idle(hook, passthrough: bool, limited_endpoints: frozenset[str]):
+    # Flask-Limiter's hooks cost tens of µs even when they end up counting nothing.
     @functools.wraps(hook)
     def guarded(*args):
-        if request.path in EXEMPT_PATHS:
+        if _limiter_has_nothing_to_do(limited_endpoints):
             return args[0] if passthrough else None
         return hook(*args)
 
@@ -74,10 +90,17 @@ def init_rate_limits(app: Flask) -> Limiter:
         "teardown": app.teardown_request_funcs.setdefault(None, []),
     }
     known = {name: len(hooks) for name, hooks in hook_lists.items()}
-    limiter = Limiter(key_func=caller_key, app=app)
+    from app.identity.gate import counted_by_token_check, init_gate
+
+    init_gate(app)
+    # Requests the token check counts (one Redis round trip with the revocation check) skip the default.
+    limiter = Limiter(key_func=caller_key, app=app, default_limits_exempt_when=counted_by_token_check)
+    limited = frozenset(endpoint for endpoint, view in app.view_functions.items() if _declared_limits(view))
     for name, hooks in hook_lists.items():
         # Only after_request hooks hand the response on; the others return nothing.
-        hooks[known[name] :] = [_skip_for_probes(h, passthrough=name == "after") for h in hooks[known[name] :]]
+        hooks[known[name] :] = [
+            _skip_when_idle(h, passthrough=name == "after", limited_endpoints=limited) for h in hooks[known[name] :]
+        ]
     for endpoint, view in list(app.view_functions.items()):
         for per, key_func in (("caller", caller_key), ("ip", client_address)):
             limits = [limit for limit, kind in _declared_limits(view) if kind == per]

@@ -24,6 +24,16 @@ from app.identity.tokens import ANONYMOUS, Caller
 FRAMEWORK_PUBLIC_ENDPOINTS = frozenset({"api-docs.openapi_json", "api-docs.openapi_swagger_ui", "static"})
 
 
+def endpoint_policy(app, endpoint: str, method: str) -> dict | None:
+    """The policy a route declares for a method (None: undeclared, which the matrix test forbids)."""
+    if endpoint in FRAMEWORK_PUBLIC_ENDPOINTS:
+        return {"kind": "public"}
+    view = app.view_functions.get(endpoint)
+    view_class = getattr(view, "view_class", None)
+    target = getattr(view_class, method.lower(), None) if view_class else view
+    return getattr(target, "policy", None)
+
+
 def current_caller() -> Caller:
     return g.get("caller", ANONYMOUS)
 

@@ -19,6 +19,7 @@ from joserfc.errors import JoseError
 
 from app.errors import AppError
 from app.extensions import db, redis
+from app.identity import gate
 from app.outbox.delivery import outbox_handler
 from app.security.keys import SigningKeys
 
@@ -113,7 +114,8 @@ def verify(token: str) -> Caller:
         or claims.get("typ") not in {"citizen", "staff", "operator", "client"}
     ):
         raise _invalid("missing claims")
-    if is_revoked(claims["sid"]):
+    subject = f"{claims['typ']}:{claims['sub']}"
+    if gate.revoked_and_counted(REVOKED_KEY.format(sid=claims["sid"]), subject, lambda: _revoked_in_db(claims["sid"])):
         raise _invalid("revoked")
     return Caller(
         kind=claims["typ"],
@@ -156,10 +158,14 @@ def is_revoked(session_id: str) -> bool:
     try:
         return bool(redis.exists(REVOKED_KEY.format(sid=session_id)))
     except Exception:  # noqa: BLE001 - Redis down: ask the database, never let a revoked token through
-        from app.identity.models import AuthSession
+        return _revoked_in_db(session_id)
 
-        try:
-            session = db.session.get(AuthSession, uuid.UUID(session_id))
-        except ValueError:
-            return True
-        return session is None or session.revoked_at is not None
+
+def _revoked_in_db(session_id: str) -> bool:
+    from app.identity.models import AuthSession
+
+    try:
+        session = db.session.get(AuthSession, uuid.UUID(session_id))
+    except ValueError:
+        return True
+    return session is None or session.revoked_at is not None

@@ -10,7 +10,7 @@ import pytest
 
 from app.db import unit_of_work
 from app.identity import sessions
-from app.identity.policy import FRAMEWORK_PUBLIC_ENDPOINTS
+from app.identity.policy import endpoint_policy
 from app.identity.tokens import Caller
 
 CALLERS = {
@@ -27,12 +27,7 @@ SAMPLE_PATH_VALUES |= {"member_id": str(uuid.UUID(int=2)), "link_id": str(uuid.U
 
 
 def policy_of(app, endpoint: str, method: str):
-    if endpoint in FRAMEWORK_PUBLIC_ENDPOINTS:
-        return {"kind": "public"}
-    view = app.view_functions[endpoint]
-    view_class = getattr(view, "view_class", None)
-    target = getattr(view_class, method.lower(), None) if view_class else view
-    return getattr(target, "policy", None)
+    return endpoint_policy(app, endpoint, method)
 
 
 def may_pass(policy: dict, caller: Caller | None) -> bool:
