@@ -47,6 +47,7 @@ def test_first_login_must_choose_a_new_password_and_then_the_token_carries_roles
     assert login(client, "clerk1", PASSWORD).status_code == 200
     me = client.get("/api/v1/console/me", headers=bearer(ok.json["access_token"]))
     assert me.json["username"] == "clerk1" and me.json["roles"] == ["clerk"]
+    assert me.json["last_login_at"].endswith("+08:00")
 
 
 def test_unknown_user_wrong_password_and_disabled_account_look_the_same(client, gjj):
