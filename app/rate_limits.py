@@ -69,17 +69,25 @@ def _skip_when_idle(hook, passthrough: bool, limited_endpoints: frozenset[str]):
     return guarded
 
 
-def _declared_limits(view) -> tuple[tuple[str, str], ...]:
-    """Limits on a view function, or on a MethodView class and its methods (one endpoint shares them)."""
+def _declared_limits(view) -> dict[tuple[str, tuple[str, ...] | None], list[str]]:
+    """Limits on a view function, or on a MethodView class (every method) and its methods (that method
+    only), grouped by (per, methods) as Flask-Limiter takes them."""
     view_class = getattr(view, "view_class", None)
     if view_class is None:
-        limits = list(getattr(view, "rate_limits", ()))
+        declared = [(item, None) for item in getattr(view, "rate_limits", ())]
     else:
-        limits = list(getattr(view_class, "rate_limits", ()))
+        declared = [(item, None) for item in getattr(view_class, "rate_limits", ())]
         for method in getattr(view_class, "methods", None) or ():
-            limits += getattr(getattr(view_class, method.lower(), None), "rate_limits", ())
-    # A plain string (a class attribute) counts per caller.
-    return tuple(dict.fromkeys((item, "caller") if isinstance(item, str) else item for item in limits))
+            own = getattr(getattr(view_class, method.lower(), None), "rate_limits", ())
+            declared += [(item, (method.upper(),)) for item in own]
+    groups: dict[tuple[str, tuple[str, ...] | None], list[str]] = {}
+    for item, methods in declared:
+        # A plain string (a class attribute) counts per caller.
+        limit, per = (item, "caller") if isinstance(item, str) else item
+        bucket = groups.setdefault((per, methods), [])
+        if limit not in bucket:
+            bucket.append(limit)
+    return groups
 
 
 def init_rate_limits(app: Flask) -> Limiter:
@@ -101,10 +109,10 @@ def init_rate_limits(app: Flask) -> Limiter:
         hooks[known[name] :] = [
             _skip_when_idle(h, passthrough=name == "after", limited_endpoints=limited) for h in hooks[known[name] :]
         ]
+    key_funcs = {"caller": caller_key, "ip": client_address}
     for endpoint, view in list(app.view_functions.items()):
-        for per, key_func in (("caller", caller_key), ("ip", client_address)):
-            limits = [limit for limit, kind in _declared_limits(view) if kind == per]
-            if limits:
-                # limiter.limit returns the limited view; the route must serve that one.
-                view = app.view_functions[endpoint] = limiter.limit(";".join(limits), key_func=key_func)(view)
+        for (per, methods), limits in _declared_limits(view).items():
+            # limiter.limit returns the limited view; the route must serve that one.
+            limit = limiter.limit(";".join(limits), key_func=key_funcs[per], methods=list(methods) if methods else None)
+            view = app.view_functions[endpoint] = limit(view)
     return limiter

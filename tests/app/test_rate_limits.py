@@ -13,6 +13,15 @@ class Codes(MethodView):
         return {"sent": True}
 
 
+class Items(MethodView):
+    def get(self):
+        return {"items": []}
+
+    @rate_limit("2 per minute")
+    def post(self):
+        return {"added": True}
+
+
 def build_app() -> Flask:
     app = Flask("limits")
     app.config.update(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_DEFAULT="100 per minute")
@@ -32,6 +41,7 @@ def build_app() -> Flask:
         return {"ok": True}
 
     app.add_url_rule("/codes", view_func=Codes.as_view("codes"))
+    app.add_url_rule("/items", view_func=Items.as_view("items"))
     init_rate_limits(app)
     return app
 
@@ -41,6 +51,12 @@ def test_a_declared_limit_applies_to_functions_and_method_views(app):
     for path, method in (("/strict", client.get), ("/codes", client.post)):
         assert [method(path).status_code for _ in range(3)] == [200, 200, 429]
     assert [client.get("/loose").status_code for _ in range(5)] == [200] * 5
+
+
+def test_a_limit_on_one_method_leaves_the_others_alone(app):
+    client = build_app().test_client()
+    assert [client.post("/items").status_code for _ in range(3)] == [200, 200, 429]
+    assert [client.get("/items").status_code for _ in range(5)] == [200] * 5
 
 
 def test_probes_are_never_limited(app):
