@@ -157,9 +157,10 @@ def _import_models() -> None:
     """Every model module, so metadata (and Alembic autogenerate) sees all tables."""
     import app.audit.models
     import app.city.models
+    import app.identity.tasks  # the tasks modules register Celery tasks
     import app.oauth.models
     import app.outbox.models
-    import app.outbox.tasks  # registers the Celery tasks
+    import app.outbox.tasks
     import app.staff.models
     import app.wifi.models  # noqa: F401 - each import binds `app` again: only the last counts as unused
 

@@ -11,4 +11,5 @@ def beat_schedule(config) -> dict:
             "task": "outbox.sweep",
             "schedule": timedelta(seconds=config["OUTBOX_SWEEP_SECONDS"]),
         },
+        "identity-purge-sessions": {"task": "identity.purge_sessions", "schedule": timedelta(hours=1)},
     }
