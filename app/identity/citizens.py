@@ -203,7 +203,7 @@ def shown(moment):
 
 def export(caller: Caller) -> dict:
     """Everything we hold about the caller, unmasked: it is their own data (PIPL art. 45)."""
-    from app.identity import family, linking  # they build on this module
+    from app.identity import family, link_reads  # they build on this module
 
     citizen = get(caller)
     sessions_held = db.session.scalars(
@@ -234,7 +234,7 @@ def export(caller: Caller) -> dict:
         ],
         "sessions": [{"created_at": shown(s.created_at), "revoked_at": shown(s.revoked_at)} for s in sessions_held],
         "family": family.export_rows(citizen.id),
-        "links": linking.export_rows(citizen.id),
+        "links": link_reads.export_rows(citizen.id),
         "exported_at": shown(utcnow()),
     }
 

@@ -41,7 +41,6 @@ import json
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -52,6 +51,17 @@ from app.db import unit_of_work
 from app.errors import AppError
 from app.extensions import db, redis
 from app.identity import citizens, phone, providers, sessions
+from app.identity.link_reads import (
+    CANCELLED,
+    DECLINED,
+    DONE,
+    EXPIRED,
+    PENDING,
+    LinkView,
+    providers_of,
+    status_of,
+    view_of,
+)
 from app.identity.models import ACTIVE, MERGED, Citizen, CitizenIdentity, FamilyMember, LinkRequest
 from app.identity.tokens import Caller
 from app.security import pii
@@ -60,7 +70,6 @@ log = logging.getLogger(__name__)
 
 PROOF_SECONDS = 600
 REQUEST_SECONDS = 900
-PENDING, DONE, DECLINED, CANCELLED, EXPIRED = "pending", "merged", "declined", "cancelled", "expired"
 _MERGE_HOOKS: list = []
 
 
@@ -72,13 +81,9 @@ def on_merge(hook) -> None:
 # --- the rules --------------------------------------------------------------------------------------
 
 
-def _providers(citizen_id: uuid.UUID) -> set[str]:
-    return set(db.session.scalars(sa.select(CitizenIdentity.provider).where(CitizenIdentity.citizen_id == citizen_id)))
-
-
 def _obstacle(requester: Citizen, holder: Citizen) -> AppError | None:
     """Why these two cannot become one, or None."""
-    if _providers(requester.id) & _providers(holder.id):
+    if providers_of(requester.id) & providers_of(holder.id):
         return AppError("LINK_SAME_PROVIDER", "只能合并一个微信账号和一个支付宝账号", 409)
     if requester.id_number_hash and holder.id_number_hash and requester.id_number_hash != holder.id_number_hash:
         return AppError("LINK_REAL_NAME_CONFLICT", "两个账号的实名信息不是同一人，无法合并", 409)
@@ -149,7 +154,7 @@ def request_link(caller: Caller, token: str) -> tuple[LinkView, bool]:
     if proof["request"]:
         earlier = db.session.get(LinkRequest, uuid.UUID(proof["request"]))
         if earlier is not None and earlier.requester_id == me:
-            return _view(earlier, me, utcnow()), False
+            return view_of(earlier, me, utcnow()), False
     holder_id = db.session.scalar(sa.select(Citizen.id).where(Citizen.phone_hash == proof["phone_hash"]))
     gone = AppError("LINK_HOLDER_GONE", "该手机号已不再绑定其他账号，请重新绑定手机号", 409)
     if holder_id is None or holder_id == me:
@@ -188,74 +193,10 @@ def request_link(caller: Caller, token: str) -> tuple[LinkView, bool]:
         redis.set(_proof_key(token), json.dumps({**proof, "request": str(link.id)}), keepttl=True, xx=True)
     except RedisError:
         log.warning("could not mark a link proof as used")
-    return _view(link, me, now), created
+    return view_of(link, me, now), created
 
 
 # --- step 3: what each side sees ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class AskingAccount:
-    """What the holder sees of the account that asks to join theirs, to tell whether it is their own."""
-
-    nickname: str | None
-    real_name: str | None  # masked in the answer
-    logins: list[str]
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class LinkView:
-    id: uuid.UUID
-    direction: str  # "incoming": another account asks to join mine; "outgoing": I asked
-    status: str
-    phone: str | None  # the shared phone (masked in the answer)
-    other_logins: list[str]
-    created_at: datetime
-    expires_at: datetime
-    decided_at: datetime | None
-    requester: AskingAccount | None  # incoming only: the asker learns nothing more of the holder
-
-
-def _status(link: LinkRequest, now: datetime) -> str:
-    return EXPIRED if link.status == PENDING and link.expires_at <= now else link.status
-
-
-def _involving(citizen_id: uuid.UUID, limit: int | None = None) -> list[LinkRequest]:
-    query = (
-        sa.select(LinkRequest)
-        .where(sa.or_(LinkRequest.requester_id == citizen_id, LinkRequest.holder_id == citizen_id))
-        .order_by(LinkRequest.created_at.desc())
-    )
-    return list(db.session.scalars(query.limit(limit) if limit else query))
-
-
-def _view(link: LinkRequest, me: uuid.UUID, now: datetime) -> LinkView:
-    incoming = link.holder_id == me
-    holder = db.session.get(Citizen, link.holder_id)
-    shared = holder.phone if holder is not None and holder.phone_hash == link.phone_hash else None
-    other = link.requester_id if incoming else link.holder_id
-    logins = sorted(_providers(other))
-    requester = None
-    if incoming:
-        asking = db.session.get(Citizen, link.requester_id)
-        requester = AskingAccount(asking.nickname, asking.real_name, logins, asking.created_at)
-    return LinkView(
-        link.id,
-        "incoming" if incoming else "outgoing",
-        _status(link, now),
-        shared,
-        logins,
-        link.created_at,
-        link.expires_at,
-        link.decided_at,
-        requester,
-    )
-
-
-def list_links(caller: Caller) -> list[LinkView]:
-    me, now = citizens.get(caller).id, utcnow()
-    return [_view(link, me, now) for link in _involving(me, limit=20)]
 
 
 # --- step 4: the holder confirms (or either side declines) -------------------------------------------
@@ -285,7 +226,7 @@ def send_confirm_code(caller: Caller, link_id: uuid.UUID) -> tuple[str, int]:
     holder = db.session.get(Citizen, me)
     if holder is None or holder.status != ACTIVE:
         raise citizens.closed(holder)
-    status = _status(link, utcnow())
+    status = status_of(link, utcnow())
     if status == EXPIRED:
         raise AppError("LINK_EXPIRED", "合并申请已过期，请重新发起", 409)
     if status != PENDING:
@@ -349,7 +290,7 @@ def _decide(caller: Caller, link_id: uuid.UUID, confirming: bool, prove=None) ->
             link.status, link.decided_at = (DECLINED if me == link.holder_id else CANCELLED), now
     if expired:  # after the unit of work, so the expiry is recorded
         raise AppError("LINK_EXPIRED", "合并申请已过期，请重新发起", 409)
-    return _view(link, me, now)
+    return view_of(link, me, now)
 
 
 def _merge(link: LinkRequest, requester: Citizen, holder: Citizen, now: datetime, prove) -> None:
@@ -398,21 +339,7 @@ def _merge(link: LinkRequest, requester: Citizen, holder: Citizen, now: datetime
     log.info("citizen accounts merged", extra={"link_id": str(link.id)})
 
 
-# --- export and erasure ------------------------------------------------------------------------------
-
-
-def export_rows(citizen_id: uuid.UUID) -> list[dict]:
-    now = utcnow()
-    return [
-        {
-            "id": str(link.id),
-            "direction": "incoming" if link.holder_id == citizen_id else "outgoing",
-            "status": _status(link, now),
-            "created_at": citizens.shown(link.created_at),
-            "decided_at": citizens.shown(link.decided_at),
-        }
-        for link in _involving(citizen_id)
-    ]
+# --- erasure -------------------------------------------------------------------------------------------
 
 
 def erase_all(citizen_id: uuid.UUID) -> None:

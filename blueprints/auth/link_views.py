@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from app.identity import linking
+from app.identity import link_reads, linking
 from app.identity.policy import current_caller, require_citizen
 from app.rate_limits import rate_limit
 from blueprints.auth.schemas import (
@@ -23,7 +23,7 @@ class LinkList(MethodView):
     @blp.response(200, LinkListSchema)
     def get(self):
         """Requests to merge accounts: ones I sent, and ones waiting for my confirmation"""
-        return {"items": linking.list_links(current_caller())}
+        return {"items": link_reads.list_links(current_caller())}
 
 
 @blp.route("/me/links")
