@@ -77,7 +77,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("JWT_ACTIVE_KID", "", "kid of the key that signs new tokens; empty = the first"),
     Setting("ACCESS_TOKEN_SECONDS", "900", "lifetime of an access token"),
     Setting("REFRESH_TOKEN_DAYS", "30", "lifetime of a refresh token (each use rotates it)"),
-    Setting("OAUTH_CLIENT_RATE_LIMIT", "30 per minute", "/oauth calls per department client id, failures included"),
+    Setting("OAUTH_CLIENT_RATE_LIMIT", "30 per minute", "/oauth calls per client id and IP address, failures included"),
     Setting("STAFF_SESSION_HOURS", "12", "console sessions end after this long without a refresh"),
     Setting("STAFF_LOCKOUT_FAILURES", "5", "wrong passwords or TOTP codes in a row that lock a console account"),
     Setting("STAFF_LOCKOUT_MINUTES", "15", "how long a locked console account stays locked"),

@@ -54,7 +54,7 @@ def unit_of_work():
             return
         try:
             yield session
-            session.commit()
+            _commit(session)
         except BaseException:
             session.rollback()
             session.info.pop("after_commit", None)
@@ -63,6 +63,19 @@ def unit_of_work():
         session.info["uow_depth"] = depth
     for hook in session.info.pop("after_commit", []):
         hook()
+
+
+def _commit(session) -> None:
+    """Commit; a connection lost during the commit leaves its outcome unknown, which the caller is told
+    (a plain 503 would invite a retry, and a retry of a write that did commit would do it twice)."""
+    from app.errors import AppError
+
+    try:
+        session.commit()
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        raise AppError("OUTCOME_UNKNOWN", "网络异常，操作结果未知，请刷新后查看", 503, {"retry_safe": False}) from error
 
 
 def after_commit(hook) -> None:

@@ -112,7 +112,11 @@ def _limit_window_seconds(error: HTTPException) -> int:
 
 def _database_unavailable(error: Exception) -> bool:
     from sqlalchemy.exc import DBAPIError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+    # A pool with no connection free in time is as unavailable as a database that is down.
+    if isinstance(error, PoolTimeout):
+        return True
     return isinstance(error, OperationalError) or (isinstance(error, DBAPIError) and error.connection_invalidated)
 
 

@@ -9,6 +9,7 @@ address. Views declare extra limits with `@rate_limit("5 per minute")` (per call
 from __future__ import annotations
 
 import functools
+import ipaddress
 
 from flask import Flask, request
 from flask_limiter import Limiter
@@ -30,6 +31,18 @@ def rate_limit(*limits: str, per: str = "caller"):
     return mark
 
 
+def address_key() -> str:
+    """The client's address; for IPv6 its /64, which one subscriber gets whole (RFC 6177), so that a
+    phone cannot walk through 2^64 addresses to escape a limit."""
+    address = client_address()
+    if ":" in address:
+        try:
+            return str(ipaddress.ip_network(f"{address}/64", strict=False))
+        except ValueError:
+            return address
+    return address
+
+
 def caller_key() -> str:
     """`citizen:<id>`, `client:<id>`, `staff:<id>`... for a token whose signature checks out, else `ip:<addr>`.
 
@@ -40,7 +53,7 @@ def caller_key() -> str:
 
     token = bearer_token()
     subject = signed_subject(token) if token else None
-    return subject or f"ip:{client_address()}"
+    return subject or f"ip:{address_key()}"
 
 
 def _limiter_has_nothing_to_do(limited_endpoints: frozenset[str]) -> bool:
@@ -51,6 +64,7 @@ def _limiter_has_nothing_to_do(limited_endpoints: frozenset[str]) -> bool:
     if decided is None:
         from app.identity.gate import counted_by_token_check
 
+        request.environ["city.limiter_skip"] = False  # should the check below fail, Flask-Limiter runs
         decided = request.path in EXEMPT_PATHS or (
             request.endpoint not in limited_endpoints and counted_by_token_check()
         )
@@ -109,7 +123,7 @@ def init_rate_limits(app: Flask) -> Limiter:
         hooks[known[name] :] = [
             _skip_when_idle(h, passthrough=name == "after", limited_endpoints=limited) for h in hooks[known[name] :]
         ]
-    key_funcs = {"caller": caller_key, "ip": client_address}
+    key_funcs = {"caller": caller_key, "ip": address_key}
     for endpoint, view in list(app.view_functions.items()):
         for (per, methods), limits in _declared_limits(view).items():
             # limiter.limit returns the limited view; the route must serve that one.

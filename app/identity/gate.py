@@ -66,11 +66,10 @@ def revoked_and_counted(revoked_key: str, subject: str, revoked_in_database: Cal
     except Exception:  # noqa: BLE001 - Redis down: the database answers; the count is skipped, as Flask-Limiter would
         log.warning("Redis unavailable for the token check; asking the database")
         return revoked_in_database()
-    if results[0]:
-        return True
+    # The limit first: a revoked or expired token must not be a way to send requests without end.
     for index, (amount, window_end) in enumerate(windows):
         if results[1 + 2 * index] > amount:
             wait = max(1, math.ceil(window_end - now))
             code, message = HTTP_ERRORS[429]
             raise AppError(code, message, 429, {"retry_after_seconds": wait}, {"Retry-After": str(wait)})
-    return False
+    return bool(results[0])

@@ -30,7 +30,9 @@ def endpoint_policy(app, endpoint: str, method: str) -> dict | None:
         return {"kind": "public"}
     view = app.view_functions.get(endpoint)
     view_class = getattr(view, "view_class", None)
-    target = getattr(view_class, method.lower(), None) if view_class else view
+    # Flask answers HEAD with the GET view.
+    name = "get" if method.upper() == "HEAD" else method.lower()
+    target = getattr(view_class, name, None) if view_class else view
     return getattr(target, "policy", None)
 
 

@@ -84,9 +84,10 @@ def refresh(refresh_token: str, caller_for) -> TokenPair:
             raise AppError(*_REFRESH_FAILED)
         # Lock the session before its tokens, in the same order as logout, so the two never deadlock.
         session = s.get(AuthSession, known.session_id, with_for_update=True)
-        if session.revoked_at is not None:
-            raise AppError(*_REFRESH_FAILED)
         token = s.scalar(sa.select(RefreshToken).where(RefreshToken.token_hash == digest).with_for_update())
+        # The hourly purge may have taken both away since the lookup above.
+        if session is None or token is None or session.revoked_at is not None:
+            raise AppError(*_REFRESH_FAILED)
         if token.status == "active" and token.expires_at > now:
             token.status, token.used_at = "used", now
             caller = caller_for(session)

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 ALGORITHMS = ["Ed25519"]
 AUDIENCE = "zz-city-services"
 REVOKED_KEY = "auth:revoked:{sid}"
+KINDS = frozenset({"citizen", "staff", "operator", "client"})
 
 
 @dataclass(frozen=True)
@@ -86,41 +87,58 @@ def _signed_claims(token: str, keys: SigningKeys) -> dict:
     return jwt.decode(token, keys.private, algorithms=ALGORITHMS).claims
 
 
-def signed_subject(token: str) -> str | None:
-    """`<typ>:<sub>` of a token with a good signature (nothing else checked), for rate-limit keys."""
-    try:
-        claims = _signed_claims(token, _keys())
-    except (JoseError, ValueError):
-        return None
-    return f"{claims.get('typ')}:{claims.get('sub')}" if claims.get("sub") else None
-
-
-def verify(token: str) -> Caller:
-    """The caller a bearer token stands for. Raises a 401 AppError with the reason."""
+def _claims(token: str) -> dict:
+    """Signed claims, or a 401. joserfc raises more than JoseError on crafted input (a TypeError for a
+    `crit` header that is not a list): whatever it raises, the token is bad, never a 500."""
     try:
         claims = _signed_claims(token, _keys())
     except JoseError as error:
         raise _invalid("unknown key" if error.error == "invalid_key_id" else "bad signature or format") from None
-    except ValueError:
+    except Exception:  # noqa: BLE001 - see above
         raise _invalid("bad signature or format") from None
+    if (
+        not isinstance(claims, dict)
+        or not isinstance(claims.get("sub"), str)
+        or not isinstance(claims.get("sid"), str)
+        or claims.get("typ") not in KINDS
+    ):
+        raise _invalid("missing claims")
+    return claims
+
+
+def signed_subject(token: str) -> str | None:
+    """`<typ>:<sub>` of a token with a good signature (nothing else checked), for rate-limit keys."""
+    try:
+        claims = _claims(token)
+    except AppError:
+        return None
+    return f"{claims['typ']}:{claims['sub']}"
+
+
+def verify(token: str, count: bool = True) -> Caller:
+    """The caller a bearer token stands for. Raises a 401 AppError with the reason.
+
+    `count`: this request counts against the caller's default rate limit (the policy check does so,
+    once per request; a second look at the same token in that request passes False)."""
+    claims = _claims(token)
+    sid = claims["sid"]
+    if count:
+        # Counted before the other checks: an expired or foreign token counts against its subject too.
+        subject = f"{claims['typ']}:{claims['sub']}"
+        revoked = gate.revoked_and_counted(REVOKED_KEY.format(sid=sid), subject, lambda: _revoked_in_db(sid))
+    else:
+        revoked = is_revoked(sid)
     now = int(time.time())
     if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
         raise _invalid("expired")
     if claims.get("aud") != AUDIENCE or claims.get("iss") != current_app.config["PUBLIC_BASE_URL"]:
         raise _invalid("wrong issuer or audience")
-    if (
-        not claims.get("sub")
-        or not claims.get("sid")
-        or claims.get("typ") not in {"citizen", "staff", "operator", "client"}
-    ):
-        raise _invalid("missing claims")
-    subject = f"{claims['typ']}:{claims['sub']}"
-    if gate.revoked_and_counted(REVOKED_KEY.format(sid=claims["sid"]), subject, lambda: _revoked_in_db(claims["sid"])):
+    if revoked:
         raise _invalid("revoked")
     return Caller(
         kind=claims["typ"],
         subject=claims["sub"],
-        session_id=claims["sid"],
+        session_id=sid,
         roles=frozenset(claims.get("roles", ())),
         scopes=frozenset(claims.get("scope", "").split()),
         department=claims.get("dept"),

@@ -20,6 +20,7 @@ from flask import current_app, request
 
 from app.oauth import scopes as catalog
 from app.oauth import service
+from app.request_context import client_address
 
 SECRET_METHODS = ["client_secret_basic", "client_secret_post"]
 FORM = "application/x-www-form-urlencoded"
@@ -60,8 +61,16 @@ def _found(authenticated: service.AuthenticatedClient | None) -> OAuthClient | N
     return OAuthClient(authenticated) if authenticated else None
 
 
+def _basic_credentials(headers) -> tuple[str | None, str | None]:
+    """authlib raises UnicodeDecodeError on a Basic value that is not UTF-8: no usable credentials."""
+    try:
+        return extract_basic_authorization(headers)
+    except (UnicodeDecodeError, ValueError):
+        return None, None
+
+
 def _basic(query_client, oauth_request):
-    return _found(service.authenticate(*extract_basic_authorization(oauth_request.headers)))
+    return _found(service.authenticate(*_basic_credentials(oauth_request.headers)))
 
 
 def _post(query_client, oauth_request):
@@ -139,7 +148,7 @@ def _error(error: OAuth2Error):
 
 def presented_client_id() -> str:
     """The client id a request names (Basic or form), checked or not: the per-client limit counts it."""
-    client_id, _ = extract_basic_authorization(request.headers)
+    client_id, _ = _basic_credentials(request.headers)
     if not client_id and request.mimetype == FORM:
         client_id = request.form.get("client_id")
     return (client_id or "")[:64]
@@ -148,11 +157,13 @@ def presented_client_id() -> str:
 def _per_client_limit():
     # Counted before the secret is checked, so guessing a client's secret is as slow as the limit.
     # One count for both endpoints: each checks the secret. (Flask-Limiter's documented in-view use.)
+    # Keyed by client id *and* address: client ids are not secret (they are the `sub` of its tokens),
+    # and someone else naming the client from elsewhere must not lock the department system out.
     limiter = next(iter(current_app.extensions["limiter"]))
     return limiter.shared_limit(
         lambda: current_app.config["OAUTH_CLIENT_RATE_LIMIT"],
         scope="oauth-client",
-        key_func=presented_client_id,
+        key_func=lambda: f"{presented_client_id()}@{client_address()}",
         exempt_when=lambda: not presented_client_id(),  # no client named: the per-IP limit is enough
     )
 

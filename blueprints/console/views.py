@@ -32,7 +32,7 @@ def _no_store(response):
 @blp.route("/login")
 class Login(MethodView):
     @public
-    @rate_limit("20 per minute")
+    @rate_limit("20 per minute", per="ip")  # by address whatever token is sent: password spraying
     @blp.arguments(LoginSchema)
     @blp.response(200, ConsoleTokenSchema)
     def post(self, body):

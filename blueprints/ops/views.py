@@ -40,7 +40,8 @@ def _record_refusals(error: AppError):
     if error.status == 403 and request.endpoint in REFUSALS:
         action, object_type, variable = REFUSALS[request.endpoint]
         try:
-            caller = tokens.verify(bearer_token() or "")  # the policy refused before it set the caller
+            # The policy refused before it set the caller; this second look must not count again.
+            caller = tokens.verify(bearer_token() or "", count=False)
         except AppError:
             caller = None
         if caller is not None:

@@ -54,3 +54,19 @@ def test_a_write_after_a_restart_answers_503_and_the_next_one_works(app_and_clie
     assert client.get("/api/v1/me", headers=bearer(token)).json["nickname"] != "小王"
     retried = client.patch("/api/v1/me", json={"nickname": "小王"}, headers=bearer(token))
     assert retried.status_code == 200 and retried.json["nickname"] == "小王"
+
+
+def test_a_connection_lost_during_the_commit_says_the_outcome_is_unknown(app, app_ctx, monkeypatch):
+    from app.db import unit_of_work
+    from app.errors import AppError
+    from app.extensions import db
+
+    def lost(*_):
+        cause = Exception("server closed the connection")
+        raise sa.exc.OperationalError("COMMIT", {}, cause, connection_invalidated=True)
+
+    monkeypatch.setattr(db.session, "commit", lost)
+    with pytest.raises(AppError) as raised, unit_of_work():
+        pass
+    assert (raised.value.code, raised.value.status) == ("OUTCOME_UNKNOWN", 503)
+    assert "Retry-After" not in raised.value.headers, "a retry could do a committed write twice"

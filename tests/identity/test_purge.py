@@ -40,7 +40,7 @@ def test_purge_drops_only_sessions_nothing_can_use(app_ctx):
     with unit_of_work() as s:
         s.execute(sa.update(AuthSession).where(AuthSession.id == revoked).values(revoked_at=an_hour_ago))
 
-    counts = purge_sessions()
+    counts = purge_sessions(batch=2)  # two transactions, to cover the batching
     assert surviving() == {live, new_client}
     assert counts == {"refresh_tokens": 3, "sessions": 3}  # one token each: expired, revoked, of the old client
     # What is left still works; running it again changes nothing.
@@ -53,8 +53,10 @@ def test_a_spent_refresh_token_is_kept_until_it_expires_so_its_reuse_is_still_ca
     first = login_wechat(client, sandbox_url)
     assert client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]}).status_code == 200
     with unit_of_work() as s:  # spent a while ago: past the grace of a phone's quick retry
+        # ...and long expired: still kept, the session can be refreshed with its successor.
+        long_ago = utcnow() - timedelta(days=40)
         s.execute(
-            sa.update(RefreshToken).where(RefreshToken.status == "used").values(used_at=utcnow() - timedelta(minutes=5))
+            sa.update(RefreshToken).where(RefreshToken.status == "used").values(used_at=long_ago, expires_at=long_ago)
         )
     purge_sessions()
     reused = client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})

@@ -25,6 +25,21 @@ def test_failed_secrets_count_against_the_client_id(make_app, make_client):
     revoke = http.post("/oauth/revoke", data={"token": "t"}, headers=basic(target.client_id, target.client_secret))
     assert revoke.status_code == 429, "revocation checks the secret too: same counter"
     assert ask_token(http, bystander).status_code == 200, "other clients are not affected"
+    # Client ids are not secret: guesses from one address never lock the department system out.
+    elsewhere = http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        headers=basic(target.client_id, target.client_secret),
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+    )
+    assert elsewhere.status_code == 200
+
+
+def test_a_basic_header_that_is_not_utf8_is_an_invalid_client_not_a_crash(client):
+    answer = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic //46eA=="}
+    )
+    assert answer.status_code == 401 and answer.json["error"] == "invalid_client"
 
 
 def test_the_token_endpoint_is_limited_per_ip(client):
