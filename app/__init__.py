@@ -156,6 +156,7 @@ def _load_keys(app: Flask) -> None:
 def _import_models() -> None:
     """Every model module, so metadata (and Alembic autogenerate) sees all tables."""
     import app.audit.models
+    import app.catalog.models
     import app.city.models
     import app.identity.tasks  # the tasks modules register Celery tasks
     import app.oauth.models
@@ -169,7 +170,7 @@ def _register_routes(app: Flask) -> None:
     from app.cli import register_cli
     from app.extensions import api
     from app.identity.policy import public
-    from blueprints import auth, city, console, status
+    from blueprints import auth, catalog, city, console, status
     from blueprints.health import blp as health_blp
     from blueprints.oauth import blp as oauth_blp
     from blueprints.ops import blp as ops_blp
@@ -181,6 +182,7 @@ def _register_routes(app: Flask) -> None:
     api.register_blueprint(auth.blp)
     api.register_blueprint(oauth_blp)
     api.register_blueprint(console.blp)
+    api.register_blueprint(catalog.blp)
     api.register_blueprint(ops_blp)
 
     @app.get("/api/docs/assets/<path:filename>")

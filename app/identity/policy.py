@@ -102,3 +102,24 @@ def require_scope(*scopes: str):
         return _declare(view, {"kind": "scope", "scopes": sorted(scopes)}, [{"departmentClient": list(scopes)}], check)
 
     return decorate
+
+
+def require_any(roles: tuple[str, ...] = (), scopes: tuple[str, ...] = ()):
+    """Staff or operators with one of `roles`, or department systems with all of `scopes`: for routes
+    a department's clerk and its system both use. Which object each may touch is the service's call."""
+
+    def decorate(view):
+        def check():
+            caller = _authenticate()
+            if caller.kind in {"staff", "operator"} and caller.roles & set(roles):
+                return caller
+            if caller.kind == "client" and scopes and set(scopes) <= caller.scopes:
+                return caller
+            needs = {"needs_role": sorted(roles), "needs_scope": sorted(scopes)}
+            raise AppError("FORBIDDEN", "无权进行此操作", 403, needs)
+
+        policy = {"kind": "any", "roles": sorted(roles), "scopes": sorted(scopes)}
+        security = [{"staffToken": []}, {"departmentClient": list(scopes)}] if scopes else [{"staffToken": []}]
+        return _declare(view, policy, security, check)
+
+    return decorate

@@ -1,0 +1,1 @@
+"""Service catalog: services, versions, lifecycle, search."""

@@ -1,0 +1,3 @@
+from blueprints.catalog.views import blp
+
+__all__ = ["blp"]

@@ -1,0 +1,47 @@
+import marshmallow as ma
+
+from app.catalog.models import KINDS
+from app.city.clouds import PLATFORMS
+from app.clock import local
+
+
+def _shown(moment):
+    return None if moment is None else local(moment).isoformat()
+
+
+class NewServiceSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "e.g. gjj-balance: 3–64 of a-z, 0-9 and -"})
+    cloud = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(PLATFORMS)))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
+    content = ma.fields.Dict(required=True, metadata={"description": "names, texts, rules, form, binding"})
+
+
+class DraftSchema(ma.Schema):
+    content = ma.fields.Dict(
+        load_default=None, metadata={"description": "omitted: a copy of the newest version's content"}
+    )
+
+
+class EditSchema(ma.Schema):
+    content = ma.fields.Dict(required=True)
+
+
+class MoveSchema(ma.Schema):
+    comment = ma.fields.String(
+        load_default=None, validate=ma.validate.Length(max=2000), metadata={"description": "required to reject"}
+    )
+
+
+class VersionSchema(ma.Schema):
+    service = ma.fields.Function(lambda v: v.service.code, required=True)
+    department = ma.fields.Function(lambda v: v.service.department_code, required=True)
+    cloud = ma.fields.Function(lambda v: v.service.cloud, required=True)
+    kind = ma.fields.Function(lambda v: v.service.kind, required=True)
+    number = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True)
+    live = ma.fields.Function(lambda v: v.service.live_version_id == v.id, required=True)
+    content = ma.fields.Dict(required=True)
+    review_comment = ma.fields.String(allow_none=True)
+    created_at = ma.fields.Function(lambda v: _shown(v.created_at), required=True)
+    submitted_at = ma.fields.Function(lambda v: _shown(v.submitted_at), allow_none=True)
+    decided_at = ma.fields.Function(lambda v: _shown(v.decided_at), allow_none=True)

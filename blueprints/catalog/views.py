@@ -1,0 +1,71 @@
+"""Departments register services and move their versions; operators review them (issue 4).
+
+Department routes take a clerk's or admin's console token, or the department system's client
+token with `catalog:write`; each sees only its own department's services.
+"""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.catalog import service
+from app.identity.policy import current_caller, require_any, require_role
+from blueprints.catalog.schemas import DraftSchema, EditSchema, MoveSchema, NewServiceSchema, VersionSchema
+
+blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Service catalog: registration and review")
+DEPARTMENT = {"roles": ("dept_admin", "clerk"), "scopes": ("catalog:write",)}
+EITHER_SIDE = {"roles": ("dept_admin", "clerk", "operator"), "scopes": ("catalog:write",)}
+
+
+@blp.route("/catalog/services")
+class Services(MethodView):
+    @require_any(**DEPARTMENT)
+    @blp.arguments(NewServiceSchema)
+    @blp.response(201, VersionSchema)
+    def post(self, body):
+        """Register a service of my department; its first version is a draft"""
+        return service.register(current_caller(), body["code"], body["cloud"], body["kind"], body["content"])
+
+
+@blp.route("/catalog/services/<code>/versions")
+class Versions(MethodView):
+    @require_any(**EITHER_SIDE)
+    @blp.response(200, VersionSchema(many=True))
+    def get(self, code):
+        """Every version of a service, with the reviewers' comments"""
+        return service.versions(current_caller(), code)[1]
+
+    @require_any(**DEPARTMENT)
+    @blp.arguments(DraftSchema)
+    @blp.response(201, VersionSchema)
+    def post(self, body, code):
+        """A new draft beside the live version"""
+        return service.new_draft(current_caller(), code, body["content"])
+
+
+@blp.route("/catalog/services/<code>/versions/<int:number>")
+class Draft(MethodView):
+    @require_any(**DEPARTMENT)
+    @blp.arguments(EditSchema)
+    @blp.response(200, VersionSchema)
+    def put(self, body, code, number):
+        """Change a draft (a submitted version cannot change)"""
+        return service.edit_draft(current_caller(), code, number, body["content"])
+
+
+@blp.route("/catalog/services/<code>/versions/<int:number>/<action>")
+class Move(MethodView):
+    @require_any(**EITHER_SIDE)
+    @blp.arguments(MoveSchema)
+    @blp.response(200, VersionSchema)
+    def post(self, body, code, number, action):
+        """submit, approve, reject, reopen, publish, suspend, resume or retire (409 when the table forbids it)"""
+        return service.transition(current_caller(), code, number, action, body["comment"])
+
+
+@blp.route("/ops/catalog/review-queue")
+class ReviewQueue(MethodView):
+    @require_role("operator")
+    @blp.response(200, VersionSchema(many=True))
+    def get(self):
+        """Submitted versions waiting for a decision, oldest first"""
+        return [version for _, version in service.review_queue(current_caller())]
