@@ -1,0 +1,357 @@
+"""Calling a department's own system under the department contract (docs/department-contract.md).
+
+One attempt per call: a query is idempotent, but the timeout budget belongs to the citizen who is waiting.
+The citizen block and the inputs are personal data: request body only, never an exception message.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+import requests
+from flask import current_app, has_app_context
+from urllib3.exceptions import ReadTimeoutError
+
+from integrations.department_contract.signing import KEY_ID_HEADER, sign
+from integrations.errors import (
+    IntegrationError,
+    UpstreamBadResponse,
+    UpstreamRejected,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
+from integrations.http import CONNECT_TIMEOUT_SECONDS, RETRYABLE_STATUSES, pooled_session
+
+PARTY = "department"
+CONTRACT = "city-services/1"
+DEFAULT_TIMEOUT = (CONNECT_TIMEOUT_SECONDS, 5.0)
+MAX_TIMEOUT_SECONDS = 10.0  # for connect and for read: beyond this a citizen has given up
+MAX_ANSWER_BYTES = 256 * 1024
+RETRY_AFTER_SECONDS = 30
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+# The department's codes, the status we answer the citizen with, and our words if it gave none.
+CODES = {
+    "NOT_FOUND": (404, "未查询到相关信息"),
+    "INVALID_INPUT": (422, "填写的信息有误，请检查后重试"),
+    "NOT_ALLOWED": (403, "您无权办理此事项"),
+    "UNAVAILABLE": (503, "部门系统暂时不可用，请稍后再试"),
+}
+MAX_MESSAGE_CHARS = 200
+_OPERATION = re.compile(r"[a-z][a-z0-9_]{0,39}")
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Characters that reach the department exactly as we sign them (requests would re-encode anything else).
+_PATH = re.compile(r"(/[A-Za-z0-9._~-]*)*")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    result: dict
+    as_of: datetime  # when the department's data was current, timezone-aware
+
+
+@dataclass(frozen=True)
+class HealthResult:
+    ok: bool
+    status: int | None  # the HTTP status the endpoint answered, None if it never answered
+    latency_ms: int | None
+    problem: str | None = field(default=None)  # for the go-live checklist; None when ok
+
+
+class DepartmentRejected(UpstreamRejected):
+    """The department understood the request and answered {"ok": false}: its code and its words for the citizen.
+
+    `code` stays UPSTREAM_REJECTED like the rest of the family; the department's is `department_code`.
+    `citizen_message` is kept out of str(): it is for the citizen, not for our logs.
+    """
+
+    def __init__(self, department_code: str, citizen_message: str, status: int | None = None):
+        super().__init__(PARTY, f"answered {department_code}", status)
+        self.department_code, self.citizen_message = department_code, citizen_message
+        self.http_status = CODES[department_code][0]
+        self.retryable = department_code == "UNAVAILABLE"
+
+
+class EndpointRefused(ValueError):
+    """An endpoint URL we will not call. `reason` is a short code, `message` Chinese for the person who typed it."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(f"{reason}: {message}")
+        self.reason, self.message = reason, message
+
+
+# --- the endpoint ---------------------------------------------------------------------------------
+
+
+def local_endpoints_allowed() -> bool:
+    """Outside production, http:// and loopback or private hosts are fine (the sandbox, tests, a laptop)."""
+    if has_app_context():
+        return current_app.config.get("APP_ENV") != "production"
+    return os.environ.get("APP_ENV", "development") != "production"
+
+
+def _refuse_internal(host: str, port: int) -> None:
+    # Every address the name resolves to must be public: one private answer is enough to reach inside.
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise EndpointRefused("UNRESOLVABLE", "无法解析该地址的主机名") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        mapped = getattr(address, "ipv4_mapped", None)
+        if not address.is_global or address.is_multicast or (mapped is not None and not mapped.is_global):
+            raise EndpointRefused("INTERNAL_ADDRESS", "该地址指向内网或本机，不能作为部门接口地址")
+
+
+def check_endpoint_url(url: str, allow_http: bool) -> str:
+    """The endpoint without a trailing slash, or EndpointRefused.
+
+    With allow_http off (production): https only, and the host must resolve to public addresses only,
+    so a registered service cannot make us call into our own network (SSRF).
+    """
+    if not isinstance(url, str) or not url or len(url) > 2048 or _CONTROL.search(url) or " " in url:
+        raise EndpointRefused("MALFORMED", "接口地址格式不正确")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise EndpointRefused("MALFORMED", "接口地址格式不正确") from None
+    if parts.scheme not in ({"https", "http"} if allow_http else {"https"}):
+        raise EndpointRefused("NOT_HTTPS", "接口地址必须以 https:// 开头")
+    if "@" in parts.netloc:
+        raise EndpointRefused("USERINFO", "接口地址中不能包含用户名或密码")
+    if not parts.hostname or port == 0:
+        raise EndpointRefused("MALFORMED", "接口地址缺少主机名或端口不正确")
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise EndpointRefused("QUERY", "接口地址中不能包含查询参数或锚点")
+    path = parts.path.rstrip("/")
+    if not _PATH.fullmatch(path) or any(segment in {".", ".."} for segment in path.split("/")):
+        raise EndpointRefused("PATH", "接口路径只能包含字母、数字和 . _ ~ - /")
+    if not allow_http:
+        _refuse_internal(parts.hostname, port or 443)
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def _endpoint(url: str, allow_http: bool | None) -> str:
+    allowed = local_endpoints_allowed() if allow_http is None else allow_http
+    try:
+        return check_endpoint_url(url, allowed)
+    except EndpointRefused as refused:
+        # Checked again at each call: the name may resolve elsewhere since the service was approved.
+        raise UpstreamBadResponse(PARTY, f"endpoint refused: {refused.reason}") from None
+
+
+# --- one exchange ---------------------------------------------------------------------------------
+
+
+def _timeouts(timeout) -> tuple[float, float]:
+    connect, read = timeout if isinstance(timeout, (tuple, list)) else (min(CONNECT_TIMEOUT_SECONDS, timeout), timeout)
+    if not (0 < connect <= MAX_TIMEOUT_SECONDS and 0 < read <= MAX_TIMEOUT_SECONDS):
+        raise ValueError(f"timeouts must be within (0, {MAX_TIMEOUT_SECONDS}] seconds")
+    return float(connect), float(read)
+
+
+def _read(response: requests.Response, where: str, deadline: float) -> bytes:
+    """The body, at most MAX_ANSWER_BYTES, by the deadline: a slow trickle must not outlast the budget."""
+    chunks, size = [], 0
+    try:
+        for chunk in response.iter_content(16384):
+            size += len(chunk)
+            if size > MAX_ANSWER_BYTES:
+                raise UpstreamBadResponse(PARTY, f"{where} answered more than {MAX_ANSWER_BYTES} bytes")
+            if time.monotonic() > deadline:
+                raise UpstreamTimeout(PARTY, f"{where} did not finish its answer in time")
+            chunks.append(chunk)
+    except requests.ConnectionError as error:
+        # requests reports a read timeout while streaming as a ConnectionError wrapping urllib3's.
+        if error.args and isinstance(error.args[0], ReadTimeoutError):
+            raise UpstreamTimeout(PARTY, f"{where} stopped answering mid-body") from None
+        raise UpstreamUnavailable(PARTY, f"{where} dropped the connection mid-body") from None
+    except requests.RequestException as error:
+        raise UpstreamBadResponse(PARTY, f"{where} sent a broken body: {type(error).__name__}") from None
+    finally:
+        response.close()  # back to the pool when read to the end; closed when abandoned
+    return b"".join(chunks)
+
+
+def _exchange(method: str, url: str, key_id: str, secret: str, body: bytes, timeout) -> tuple[int, bytes]:
+    """Send one signed request; (status, raw body). Failures to talk at all raise from the family."""
+    if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
+        raise ValueError("key_id must be 1-64 letters, digits, '.', '_' or '-'")
+    connect, read = _timeouts(timeout)
+    where = url
+    headers = {KEY_ID_HEADER: key_id, "Accept": "application/json", **sign(secret, method, urlsplit(url).path, body)}
+    if body:
+        headers["Content-Type"] = "application/json; charset=utf-8"
+    deadline = time.monotonic() + connect + read
+    try:
+        response = pooled_session().request(
+            method, url, data=body or None, headers=headers, timeout=(connect, read), allow_redirects=False, stream=True
+        )
+    except requests.ConnectTimeout:
+        # Never connected, so the department never saw the request: unavailable rather than timed out.
+        raise UpstreamUnavailable(PARTY, f"cannot connect to {where} within {connect}s") from None
+    except requests.Timeout:
+        raise UpstreamTimeout(PARTY, f"no answer from {where} within {read}s") from None
+    except requests.exceptions.SSLError:
+        raise UpstreamUnavailable(PARTY, f"TLS handshake with {where} failed (certificate?)") from None
+    except requests.RequestException as error:
+        raise UpstreamUnavailable(PARTY, f"cannot reach {where}: {type(error).__name__}") from None
+    return response.status_code, _read(response, where, deadline)
+
+
+def _json(raw: bytes):
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _rejection(data, status: int) -> DepartmentRejected | None:
+    """The department's {"ok": false, "code", "message"}, if that is what it answered."""
+    if not isinstance(data, dict) or data.get("ok") is not False or data.get("code") not in CODES:
+        return None
+    code = data["code"]
+    message = data.get("message")
+    message = _CONTROL.sub("", message).strip()[:MAX_MESSAGE_CHARS] if isinstance(message, str) else ""
+    return DepartmentRejected(code, message or CODES[code][1], status)
+
+
+def _as_of(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # A department's clock without an offset is the city's clock.
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
+
+
+def _answer(url: str, status: int, raw: bytes) -> ContractResult:
+    data = _json(raw)
+    rejection = _rejection(data, status) if status == 200 or 400 <= status < 600 else None
+    if rejection is not None:
+        raise rejection
+    if status >= 500 or status in RETRYABLE_STATUSES:
+        raise UpstreamUnavailable(PARTY, f"{url} answered HTTP {status}", status)
+    if status in (401, 403):
+        raise UpstreamBadResponse(PARTY, f"{url} refused our signature or key id (HTTP {status})", status)
+    if status != 200:
+        raise UpstreamBadResponse(PARTY, f"{url} answered HTTP {status}", status)
+    if not isinstance(data, dict):
+        raise UpstreamBadResponse(PARTY, f"{url} answered with a body that is not a JSON object", status)
+    if data.get("ok") is not True or not isinstance(data.get("result"), dict):
+        raise UpstreamBadResponse(PARTY, f"{url} answered without ok=true and a result object", status)
+    as_of = _as_of(data.get("as_of"))
+    if as_of is None:
+        raise UpstreamBadResponse(PARTY, f"{url} answered without an ISO 8601 as_of", status)
+    return ContractResult(data["result"], as_of)
+
+
+# --- the two things we do ---------------------------------------------------------------------------
+
+
+def call(
+    endpoint_url: str,
+    key_id: str,
+    secret: str,
+    operation: str,
+    service_code: str,
+    inputs: dict,
+    citizen: dict,
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+    *,
+    request_id: str | None = None,
+    allow_http: bool | None = None,
+) -> ContractResult:
+    """Run one operation of a service on the department's system.
+
+    Raises DepartmentRejected (the department said no, with its code and words), UpstreamUnavailable
+    (not reached, or it said "not now"), UpstreamTimeout (no answer in time) or UpstreamBadResponse
+    (an answer outside the contract, or an endpoint we will not call). `as_app_error` turns any of them
+    into the envelope. `allow_http` None means: only outside production.
+    """
+    if not isinstance(operation, str) or not _OPERATION.fullmatch(operation):
+        raise ValueError("operation must be lower_snake_case, at most 40 characters")
+    if not isinstance(inputs, dict) or not isinstance(citizen, dict) or not isinstance(citizen.get("id"), str):
+        raise ValueError("inputs must be a dict, citizen a dict with a string id")
+    url = _endpoint(endpoint_url, allow_http) + "/"
+    payload = {
+        "contract": CONTRACT,
+        "operation": operation,
+        "service": service_code,
+        "request_id": request_id or uuid.uuid4().hex,
+        "inputs": inputs,
+        "citizen": {**citizen, "real_name_verified": bool(citizen.get("real_name_verified"))},
+    }
+    # These exact bytes are signed and sent: the department verifies the raw body, never a re-encoding.
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    status, raw = _exchange("POST", url, key_id, secret, body, timeout)
+    return _answer(url, status, raw)
+
+
+def _problem(error: IntegrationError) -> str:
+    if isinstance(error, UpstreamTimeout):
+        return f"部门系统响应超时（{error.message}）"
+    if isinstance(error, UpstreamUnavailable):
+        return f"无法连接部门系统（{error.message}）"
+    return f"部门系统的应答不符合接口约定（{error.message}）"
+
+
+def health_check(
+    endpoint_url: str, key_id: str, secret: str, timeout: float = 3, *, allow_http: bool | None = None
+) -> HealthResult:
+    """GET {endpoint}/health, signed like a call; passes only on 200 {"ok": true}. Never raises."""
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return round((time.monotonic() - started) * 1000)
+
+    try:
+        allowed = local_endpoints_allowed() if allow_http is None else allow_http
+        url = check_endpoint_url(endpoint_url, allowed) + "/health"
+        status, raw = _exchange("GET", url, key_id, secret, b"", timeout)
+    except EndpointRefused as refused:
+        return HealthResult(False, None, None, f"接口地址不可用：{refused.message}")
+    except IntegrationError as error:
+        return HealthResult(False, error.status, elapsed(), _problem(error))
+    except Exception as error:  # noqa: BLE001 - a checklist item reports, it does not crash the review
+        return HealthResult(False, None, elapsed(), f"健康检查出错（{type(error).__name__}）")
+    latency = elapsed()
+    if status in (401, 403):
+        return HealthResult(False, status, latency, f"部门系统拒绝了签名（HTTP {status}），请核对密钥编号和密钥")
+    if status != 200:
+        return HealthResult(False, status, latency, f"健康检查返回 HTTP {status}")
+    data = _json(raw)
+    if not isinstance(data, dict) or data.get("ok") is not True:
+        return HealthResult(False, status, latency, '健康检查的应答不是 {"ok": true}')
+    return HealthResult(True, status, latency, None)
+
+
+def as_app_error(error: IntegrationError):
+    """The envelope a citizen gets for a failed call: the department's own code and words when it gave them."""
+    from app.errors import AppError
+
+    retry_later = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    if isinstance(error, DepartmentRejected):
+        headers = retry_later if error.http_status == 503 else {}
+        return AppError(
+            error.department_code, error.citizen_message, error.http_status, {"source": "department"}, headers
+        )
+    if isinstance(error, UpstreamTimeout):
+        return AppError("DEPARTMENT_TIMEOUT", "部门系统响应超时，请稍后再试", 504)
+    if isinstance(error, UpstreamUnavailable):
+        return AppError("DEPARTMENT_UNAVAILABLE", "部门系统暂时不可用，请稍后再试", 503, {}, retry_later)
+    return AppError("DEPARTMENT_BAD_RESPONSE", "部门系统返回异常，请稍后再试", 502)
