@@ -27,6 +27,7 @@ class Binding(ma.Schema):
 
     type = ma.fields.String(required=True, validate=ma.validate.OneOf(["contract", "connector", "link"]))
     url = ma.fields.Url(load_default=None, schemes={"https", "http"}, require_tld=False)
+    key_id = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     connector = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     operation = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     miniprogram_app_id = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
@@ -34,7 +35,7 @@ class Binding(ma.Schema):
 
     @ma.validates_schema
     def _complete(self, data, **_):
-        needs = {"contract": ("url",), "connector": ("connector", "operation"), "link": ()}[data["type"]]
+        needs = {"contract": ("url", "key_id"), "connector": ("connector", "operation"), "link": ()}[data["type"]]
         missing = [name for name in needs if not data.get(name)]
         if data["type"] == "link" and not (data.get("url") or data.get("miniprogram_path")):
             missing.append("url")
@@ -77,8 +78,9 @@ def check_content(kind: str, content: dict | None) -> dict:
     return Content().dump(loaded) | {"form": loaded.get("form")}
 
 
-def checklist(kind: str, content: dict) -> list[str]:
-    """What stands between this version and going live; empty when nothing does."""
+def checklist(kind: str, content: dict, department_code: str) -> list[str]:
+    """What stands between this version and going live; empty when nothing does. A department's own
+    endpoint must answer its signed health check now (docs/department-contract.md)."""
     problems = []
     if kind in NEEDS_FORM and not content.get("form"):
         problems.append("form: 缺少输入表单")
@@ -91,4 +93,17 @@ def checklist(kind: str, content: dict) -> list[str]:
         problems.append("binding: 未绑定接口或链接")
     elif kind == "link" and binding.get("type") != "link":
         problems.append("binding: 链接类服务只能绑定链接")
+    elif binding.get("type") == "contract":
+        problems += _endpoint_problems(binding, department_code)
     return problems
+
+
+def _endpoint_problems(binding: dict, department_code: str) -> list[str]:
+    from app.catalog.contract_keys import secret_for
+    from integrations.department_contract.client import health_check
+
+    secret = secret_for(department_code, binding.get("key_id"))
+    if secret is None:
+        return ["binding.key_id: 不是本部门有效的接口密钥"]
+    health = health_check(binding["url"], binding["key_id"], secret)
+    return [] if health.ok else [f"binding.url: 健康检查未通过（{health.problem}）"]

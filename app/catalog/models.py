@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import JSONType, UTCDateTime
 from app.extensions import db
+from app.security.pii import EncryptedText
 
 KINDS = ("inquiry", "payment", "appointment", "report", "link")
 STATUSES = ("DRAFT", "SUBMITTED", "APPROVED", "REJECTED", "LIVE", "SUSPENDED", "RETIRED")
@@ -58,3 +59,17 @@ class ServiceVersion(db.Model):
     decided_by: Mapped[str | None] = mapped_column(sa.String(80))
 
     service: Mapped[Service] = relationship()
+
+
+class ContractKey(db.Model):
+    """A key a department's endpoint checks our signatures with (docs/department-contract.md).
+    Issued by the platform, shown to the department once, kept encrypted: signing needs it in clear."""
+
+    __tablename__ = "contract_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    department_code: Mapped[str] = mapped_column(sa.ForeignKey("departments.code"), index=True)
+    secret: Mapped[str] = mapped_column(EncryptedText)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

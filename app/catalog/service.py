@@ -142,7 +142,7 @@ def transition(caller: Caller, code: str, number: int, action: str, comment: str
         service = _service(caller, code, for_update=True)
         version = _version(service, number, for_update=True)
         if action in {"submit", "publish"} and version.status in {"DRAFT", "APPROVED"}:
-            problems = checklist(service.kind, version.content)
+            problems = checklist(service.kind, version.content, service.department_code)
             if problems:
                 raise AppError("CHECKLIST_FAILED", "上线检查未通过", 409, {"problems": problems})
         lifecycle.move(caller, service, version, action, comment)

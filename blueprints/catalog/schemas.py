@@ -45,3 +45,8 @@ class VersionSchema(ma.Schema):
     created_at = ma.fields.Function(lambda v: _shown(v.created_at), required=True)
     submitted_at = ma.fields.Function(lambda v: _shown(v.submitted_at), allow_none=True)
     decided_at = ma.fields.Function(lambda v: _shown(v.decided_at), allow_none=True)
+
+
+class ContractKeySchema(ma.Schema):
+    key_id = ma.fields.String(required=True)
+    secret = ma.fields.String(required=True, metadata={"description": "shown once; HMAC-SHA256 key"})

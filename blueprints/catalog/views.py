@@ -7,9 +7,16 @@ token with `catalog:write`; each sees only its own department's services.
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.catalog import service
+from app.catalog import contract_keys, service
 from app.identity.policy import current_caller, require_any, require_role
-from blueprints.catalog.schemas import DraftSchema, EditSchema, MoveSchema, NewServiceSchema, VersionSchema
+from blueprints.catalog.schemas import (
+    ContractKeySchema,
+    DraftSchema,
+    EditSchema,
+    MoveSchema,
+    NewServiceSchema,
+    VersionSchema,
+)
 
 blp = Blueprint("catalog", __name__, url_prefix="/api/v1", description="Service catalog: registration and review")
 DEPARTMENT = {"roles": ("dept_admin", "clerk"), "scopes": ("catalog:write",)}
@@ -60,6 +67,16 @@ class Move(MethodView):
     def post(self, body, code, number, action):
         """submit, approve, reject, reopen, publish, suspend, resume or retire (409 when the table forbids it)"""
         return service.transition(current_caller(), code, number, action, body["comment"])
+
+
+@blp.route("/catalog/contract-keys")
+class ContractKeys(MethodView):
+    @require_any(**DEPARTMENT)
+    @blp.response(201, ContractKeySchema)
+    def post(self):
+        """A key for my department's endpoint to check our signatures with; the secret is shown once"""
+        key_id, secret = contract_keys.issue(current_caller())
+        return {"key_id": key_id, "secret": secret}
 
 
 @blp.route("/ops/catalog/review-queue")
