@@ -12,7 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
-from app.catalog import lifecycle
+from app.catalog import lifecycle, reads
 from app.catalog.content import check_content, checklist
 from app.catalog.models import KINDS, Service, ServiceVersion
 from app.city.clouds import PLATFORMS
@@ -146,6 +146,8 @@ def transition(caller: Caller, code: str, number: int, action: str, comment: str
             if problems:
                 raise AppError("CHECKLIST_FAILED", "上线检查未通过", 409, {"problems": problems})
         lifecycle.move(caller, service, version, action, comment)
+        if action in {"publish", "suspend", "resume", "retire"}:
+            reads.invalidate()  # after the commit: citizens see the change on their next read
         if action == "publish":
             _make_live(s, service, version)
         elif action == "retire" and service.live_version_id == version.id:

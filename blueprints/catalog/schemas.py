@@ -50,3 +50,42 @@ class VersionSchema(ma.Schema):
 class ContractKeySchema(ma.Schema):
     key_id = ma.fields.String(required=True)
     secret = ma.fields.String(required=True, metadata={"description": "shown once; HMAC-SHA256 key"})
+
+
+class ListingQuerySchema(ma.Schema):
+    category = ma.fields.String(load_default=None, metadata={"description": "see /catalog/categories"})
+    district = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9]{6}$"))
+    audience = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["citizen", "tourist", "enterprise"]))
+    q = ma.fields.String(
+        load_default=None, validate=ma.validate.Length(max=100), metadata={"description": "公积金, gjj"}
+    )
+
+
+class CategorySchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    clouds = ma.fields.List(ma.fields.String(), required=True)
+
+
+class LiveServiceSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    department = ma.fields.String(required=True)
+    cloud = ma.fields.String(required=True)
+    category = ma.fields.String(required=True)
+    kind = ma.fields.String(required=True)
+    name = ma.fields.Dict(required=True)
+    description = ma.fields.Dict(allow_none=True)
+    icon = ma.fields.String(allow_none=True)
+    keywords = ma.fields.List(ma.fields.String(), required=True)
+    districts = ma.fields.List(ma.fields.String(), required=True)
+    audience = ma.fields.List(ma.fields.String(), required=True)
+    login_required = ma.fields.Boolean(required=True)
+    real_name_required = ma.fields.Boolean(required=True)
+    uses = ma.fields.Integer(required=True)
+
+
+class ServiceDetailSchema(LiveServiceSchema):
+    version = ma.fields.Integer(required=True)
+    privacy_notice = ma.fields.String(allow_none=True)
+    contact = ma.fields.String(allow_none=True)
+    form = ma.fields.Dict(allow_none=True)

@@ -1,20 +1,28 @@
-"""Departments register services and move their versions; operators review them (issue 4).
+"""The service catalog: citizens browse and search what is live; departments register services and
+move their versions; operators review them.
 
 Department routes take a clerk's or admin's console token, or the department system's client
 token with `catalog:write`; each sees only its own department's services.
 """
 
+import hashlib
+
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.catalog import contract_keys, service
-from app.identity.policy import current_caller, require_any, require_role
+from app.catalog import contract_keys, reads, service
+from app.identity.policy import current_caller, public, require_any, require_role
 from blueprints.catalog.schemas import (
+    CategorySchema,
     ContractKeySchema,
     DraftSchema,
     EditSchema,
+    ListingQuerySchema,
+    LiveServiceSchema,
     MoveSchema,
     NewServiceSchema,
+    ServiceDetailSchema,
     VersionSchema,
 )
 
@@ -23,14 +31,53 @@ DEPARTMENT = {"roles": ("dept_admin", "clerk"), "scopes": ("catalog:write",)}
 EITHER_SIDE = {"roles": ("dept_admin", "clerk", "operator"), "scopes": ("catalog:write",)}
 
 
+def _cacheable(data, seed: str):
+    """200 with an ETag a phone can send back, or 304 when it already has this answer."""
+    etag = hashlib.sha256(seed.encode()).hexdigest()[:32]
+    if etag in request.if_none_match:
+        response = Response(status=304)
+        response.set_etag(etag)
+        response.cache_control.public, response.cache_control.max_age = True, 60
+        return response
+    return data, 200, {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=60"}
+
+
+@blp.route("/catalog/categories")
+class Categories(MethodView):
+    @public
+    @blp.response(200, CategorySchema(many=True))
+    def get(self):
+        """Categories as citizens think of them, each grouping clouds"""
+        return [{"code": c, "name": name, "clouds": list(clouds)} for c, (name, clouds) in reads.CATEGORIES.items()]
+
+
 @blp.route("/catalog/services")
 class Services(MethodView):
+    @public
+    @blp.arguments(ListingQuerySchema, location="query")
+    @blp.response(200, LiveServiceSchema(many=True))
+    def get(self, query):
+        """Live services by category, district and audience, or found by `q` (Chinese, pinyin, initials)"""
+        generation, services = reads.listing(query["category"], query["district"], query["audience"], query["q"])
+        if generation < 0:
+            return services  # read without the cache: no ETag to promise
+        return _cacheable(services, f"{generation}|{request.query_string.decode()}")
+
     @require_any(**DEPARTMENT)
     @blp.arguments(NewServiceSchema)
     @blp.response(201, VersionSchema)
     def post(self, body):
         """Register a service of my department; its first version is a draft"""
         return service.register(current_caller(), body["code"], body["cloud"], body["kind"], body["content"])
+
+
+@blp.route("/catalog/services/<code>")
+class ServiceDetail(MethodView):
+    @public
+    @blp.response(200, ServiceDetailSchema)
+    def get(self, code):
+        """A live service: what it does, its rules, its form"""
+        return reads.detail(code)
 
 
 @blp.route("/catalog/services/<code>/versions")
