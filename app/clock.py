@@ -13,3 +13,8 @@ def utcnow() -> datetime:
 def local(moment: datetime) -> datetime:
     """A moment as the city sees it, with its +08:00 offset."""
     return moment.astimezone(CITY_TZ)
+
+
+def shown(moment: datetime | None) -> str | None:
+    """How an API answer shows a moment: ISO 8601 in city time, or None."""
+    return None if moment is None else local(moment).isoformat()

@@ -12,6 +12,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.audit import service as audit
 from app.catalog import lifecycle, reads
 from app.catalog.content import check_content, checklist
 from app.catalog.models import KINDS, Service, ServiceVersion
@@ -65,8 +66,8 @@ def register(caller: Caller, code: str, cloud: str, kind: str, content: dict) ->
             if s.scalar(sa.select(Service.id).where(Service.code == code)) is not None:
                 raise AppError("SERVICE_CODE_TAKEN", "服务编码已被使用", 409)
             now = utcnow()
-            service = Service(id=uuid.uuid4(), code=code, department_code=caller.department, cloud=cloud, kind=kind)
-            service.uses, service.created_at = 0, now
+            service = Service(code=code, department_code=caller.department, cloud=cloud, kind=kind)
+            service.id, service.uses, service.created_at = uuid.uuid4(), 0, now
             s.add(service)
             s.flush()  # the version refers to it
             version = _new_version(caller, service, 1, content)
@@ -94,8 +95,6 @@ def _new_version(caller: Caller, service: Service, number: int, content: dict) -
 
 
 def audit_created(service: Service, version: ServiceVersion) -> None:
-    from app.audit import service as audit
-
     audit.record(
         "service.draft", "service_version", version.id, details={"service": service.code, "version": version.number}
     )
@@ -128,8 +127,6 @@ def edit_draft(caller: Caller, code: str, number: int, content: dict) -> Service
         if version.status != "DRAFT":
             raise AppError("VERSION_NOT_EDITABLE", "已提交的版本不能修改", 409, {"status": version.status})
         version.content, version.updated_at = check_content(service.kind, content), utcnow()
-        from app.audit import service as audit
-
         audit.record("service.edit", "service_version", version.id, details={"service": code, "version": number})
     return version
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from app.clock import local, utcnow
+from app.clock import shown, utcnow
 from app.db import read_once, unit_of_work
 from app.errors import AppError
 from app.extensions import db
@@ -195,10 +195,6 @@ def update(caller: Caller, changes: dict) -> Citizen:
             citizen.nickname = changes["nickname"]
         citizen.updated_at = utcnow()
     return citizen
-
-
-def shown(moment):
-    return None if moment is None else local(moment).isoformat()
 
 
 def export(caller: Caller) -> dict:

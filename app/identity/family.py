@@ -14,7 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from app.clock import utcnow
+from app.clock import shown, utcnow
 from app.db import single_read, unit_of_work
 from app.errors import AppError
 from app.extensions import db
@@ -149,8 +149,8 @@ def export_rows(citizen_id: uuid.UUID) -> list[dict]:
             "relation": m.relation,
             "name": m.name,
             "id_number": m.id_number,
-            "verified_at": citizens.shown(m.verified_at),
-            "created_at": citizens.shown(m.created_at),
+            "verified_at": shown(m.verified_at),
+            "created_at": shown(m.created_at),
         }
         for m in _members(citizen_id)
     ]

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from app.clock import utcnow
+from app.clock import shown, utcnow
 from app.extensions import db
 from app.identity import citizens
 from app.identity.models import Citizen, CitizenIdentity, LinkRequest
@@ -92,8 +92,8 @@ def export_rows(citizen_id: uuid.UUID) -> list[dict]:
             "id": str(link.id),
             "direction": "incoming" if link.holder_id == citizen_id else "outgoing",
             "status": status_of(link, now),
-            "created_at": citizens.shown(link.created_at),
-            "decided_at": citizens.shown(link.decided_at),
+            "created_at": shown(link.created_at),
+            "decided_at": shown(link.decided_at),
         }
         for link in involving(citizen_id)
     ]

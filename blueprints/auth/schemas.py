@@ -2,7 +2,7 @@ import re
 
 import marshmallow as ma
 
-from app.clock import local
+from app.clock import local, shown
 from app.identity.models import RELATIONS
 from app.security.pii import mask_id_number, mask_name, mask_phone
 
@@ -109,10 +109,6 @@ class ExportSchema(ma.Schema):
     exported_at = ma.fields.String(required=True)
 
 
-def _local(moment):
-    return None if moment is None else local(moment).isoformat()
-
-
 SHOWN = {"description": "Asia/Shanghai, with its offset"}
 MASKED_ID = "masked, e.g. 3704**********1234"
 
@@ -132,8 +128,8 @@ class FamilyMemberSchema(ma.Schema):
     id_number = ma.fields.Function(
         lambda m: mask_id_number(m.id_number), required=True, metadata={"description": MASKED_ID}
     )
-    verified_at = ma.fields.Function(lambda m: _local(m.verified_at), required=True, metadata=SHOWN)
-    created_at = ma.fields.Function(lambda m: _local(m.created_at), required=True, metadata=SHOWN)
+    verified_at = ma.fields.Function(lambda m: shown(m.verified_at), required=True, metadata=SHOWN)
+    created_at = ma.fields.Function(lambda m: shown(m.created_at), required=True, metadata=SHOWN)
 
 
 class FamilyListSchema(ma.Schema):
@@ -158,7 +154,7 @@ class LinkRequesterSchema(ma.Schema):
     )
     logins = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "wechat, alipay"})
     created_at = ma.fields.Function(
-        lambda a: _local(a.created_at), required=True, metadata={"description": "when that account was created"}
+        lambda a: shown(a.created_at), required=True, metadata={"description": "when that account was created"}
     )
 
 
@@ -177,9 +173,9 @@ class LinkSchema(ma.Schema):
         lambda v: mask_phone(v.phone), allow_none=True, metadata={"description": "the shared phone, masked"}
     )
     other_logins = ma.fields.List(ma.fields.String(), required=True, metadata={"description": "wechat, alipay"})
-    created_at = ma.fields.Function(lambda v: _local(v.created_at), required=True, metadata=SHOWN)
-    expires_at = ma.fields.Function(lambda v: _local(v.expires_at), required=True, metadata=SHOWN)
-    decided_at = ma.fields.Function(lambda v: _local(v.decided_at), allow_none=True, metadata=SHOWN)
+    created_at = ma.fields.Function(lambda v: shown(v.created_at), required=True, metadata=SHOWN)
+    expires_at = ma.fields.Function(lambda v: shown(v.expires_at), required=True, metadata=SHOWN)
+    decided_at = ma.fields.Function(lambda v: shown(v.decided_at), allow_none=True, metadata=SHOWN)
     requester = ma.fields.Nested(
         LinkRequesterSchema, allow_none=True, metadata={"description": "incoming requests only, else null"}
     )

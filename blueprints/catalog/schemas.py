@@ -2,11 +2,7 @@ import marshmallow as ma
 
 from app.catalog.models import KINDS
 from app.city.clouds import PLATFORMS
-from app.clock import local
-
-
-def _shown(moment):
-    return None if moment is None else local(moment).isoformat()
+from app.clock import shown
 
 
 class NewServiceSchema(ma.Schema):
@@ -42,9 +38,9 @@ class VersionSchema(ma.Schema):
     live = ma.fields.Function(lambda v: v.service.live_version_id == v.id, required=True)
     content = ma.fields.Dict(required=True)
     review_comment = ma.fields.String(allow_none=True)
-    created_at = ma.fields.Function(lambda v: _shown(v.created_at), required=True)
-    submitted_at = ma.fields.Function(lambda v: _shown(v.submitted_at), allow_none=True)
-    decided_at = ma.fields.Function(lambda v: _shown(v.decided_at), allow_none=True)
+    created_at = ma.fields.Function(lambda v: shown(v.created_at), required=True)
+    submitted_at = ma.fields.Function(lambda v: shown(v.submitted_at), allow_none=True)
+    decided_at = ma.fields.Function(lambda v: shown(v.decided_at), allow_none=True)
 
 
 class ContractKeySchema(ma.Schema):

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from app.clock import local, utcnow
+from app.clock import shown, utcnow
 from app.staff.models import ROLES_BY_KIND
 
 ALL_ROLES = sorted(ROLES_BY_KIND["staff"] | ROLES_BY_KIND["operator"])
@@ -42,7 +42,7 @@ class StaffAccountSchema(ma.Schema):
     locked = ma.fields.Function(lambda a: a.locked_until is not None and a.locked_until > utcnow(), required=True)
     totp_enabled = ma.fields.Function(lambda a: a.totp_secret is not None, required=True)
     last_login_at = ma.fields.Function(
-        lambda a: local(a.last_login_at).isoformat() if a.last_login_at else None,
+        lambda a: shown(a.last_login_at),
         allow_none=True,
         metadata={"description": "Asia/Shanghai, with its offset"},
     )
