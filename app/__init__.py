@@ -157,6 +157,7 @@ def _import_models() -> None:
     """Every model module, so metadata (and Alembic autogenerate) sees all tables."""
     import app.audit.models
     import app.catalog.models
+    import app.catalog.tasks
     import app.city.models
     import app.identity.tasks  # the tasks modules register Celery tasks
     import app.oauth.models
@@ -170,7 +171,7 @@ def _register_routes(app: Flask) -> None:
     from app.cli import register_cli
     from app.extensions import api
     from app.identity.policy import public
-    from blueprints import auth, catalog, city, console, status
+    from blueprints import auth, catalog, city, console, services, status
     from blueprints.health import blp as health_blp
     from blueprints.oauth import blp as oauth_blp
     from blueprints.ops import blp as ops_blp
@@ -183,6 +184,7 @@ def _register_routes(app: Flask) -> None:
     api.register_blueprint(oauth_blp)
     api.register_blueprint(console.blp)
     api.register_blueprint(catalog.blp)
+    api.register_blueprint(services.blp)
     api.register_blueprint(ops_blp)
 
     @app.get("/api/docs/assets/<path:filename>")

@@ -32,6 +32,8 @@ class Binding(ma.Schema):
     operation = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     miniprogram_app_id = ma.fields.String(load_default=None, validate=ma.validate.Length(max=64))
     miniprogram_path = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
+    # How long a citizen waits for the department's answer (docs/department-contract.md: 5 s unless set).
+    timeout_seconds = ma.fields.Float(load_default=None, validate=ma.validate.Range(min=0.5, max=10))
 
     @ma.validates_schema
     def _complete(self, data, **_):

@@ -2,6 +2,7 @@
 
     @public                      anyone, no token needed
     @require_citizen             a citizen's access token
+    @allow_citizen               anyone; a token, if sent, must be a citizen's
     @require_role("operator")    a staff or operator token carrying one of the roles
     @require_scope("catalog:write")  a department system's client token with the scope
 
@@ -76,6 +77,21 @@ def require_citizen(view):
         return caller
 
     return _declare(view, {"kind": "citizen"}, [{"citizenToken": []}], check)
+
+
+def allow_citizen(view):
+    """Anyone; a token, if sent, must be a good citizen token. For services that some citizens use signed
+    in and others not: whether this one needs a login is the service's rule, checked by the domain."""
+
+    def check():
+        if bearer_token() is None:
+            return ANONYMOUS
+        caller = _authenticate()
+        if caller.kind != "citizen":
+            raise AppError("FORBIDDEN", "仅限市民使用", 403)
+        return caller
+
+    return _declare(view, {"kind": "citizen_or_anonymous"}, [{}, {"citizenToken": []}], check)
 
 
 def require_role(*roles: str):

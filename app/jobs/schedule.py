@@ -12,4 +12,5 @@ def beat_schedule(config) -> dict:
             "schedule": timedelta(seconds=config["OUTBOX_SWEEP_SECONDS"]),
         },
         "identity-purge-sessions": {"task": "identity.purge_sessions", "schedule": timedelta(hours=1)},
+        "catalog-flush-uses": {"task": "catalog.flush_uses", "schedule": timedelta(minutes=5)},
     }

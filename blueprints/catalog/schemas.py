@@ -48,10 +48,13 @@ class ContractKeySchema(ma.Schema):
     secret = ma.fields.String(required=True, metadata={"description": "shown once; HMAC-SHA256 key"})
 
 
-class ListingQuerySchema(ma.Schema):
-    category = ma.fields.String(load_default=None, metadata={"description": "see /catalog/categories"})
+class WhereQuerySchema(ma.Schema):
     district = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9]{6}$"))
     audience = ma.fields.String(load_default=None, validate=ma.validate.OneOf(["citizen", "tourist", "enterprise"]))
+
+
+class ListingQuerySchema(WhereQuerySchema):
+    category = ma.fields.String(load_default=None, metadata={"description": "see /catalog/categories"})
     q = ma.fields.String(
         load_default=None, validate=ma.validate.Length(max=100), metadata={"description": "公积金, gjj"}
     )
@@ -85,3 +88,27 @@ class ServiceDetailSchema(LiveServiceSchema):
     privacy_notice = ma.fields.String(allow_none=True)
     contact = ma.fields.String(allow_none=True)
     form = ma.fields.Dict(allow_none=True)
+
+
+class HotQuerySchema(WhereQuerySchema):
+    limit = ma.fields.Integer(load_default=8, validate=ma.validate.Range(min=1, max=50))
+
+
+class HotServiceSchema(LiveServiceSchema):
+    recent_uses = ma.fields.Integer(required=True, metadata={"description": "runs in the last 7 days"})
+
+
+class WebhookUrlSchema(ma.Schema):
+    url = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=2048),
+        metadata={"description": "https:// URL of the department's system; the rules of a contract endpoint"},
+    )
+
+
+class WebhookSchema(ma.Schema):
+    url = ma.fields.String(allow_none=True, metadata={"description": "null: no webhooks are sent"})
+    key_id = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "the contract key deliveries are signed with (the newest live one); null: none yet"},
+    )

@@ -6,18 +6,21 @@ token with `catalog:write`; each sees only its own department's services.
 """
 
 import hashlib
+import json
 
 from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.catalog import contract_keys, reads, service
+from app.catalog import contract_keys, reads, service, usage
 from app.identity.policy import current_caller, public, require_any, require_role
 from blueprints.catalog.schemas import (
     CategorySchema,
     ContractKeySchema,
     DraftSchema,
     EditSchema,
+    HotQuerySchema,
+    HotServiceSchema,
     ListingQuerySchema,
     LiveServiceSchema,
     MoveSchema,
@@ -69,6 +72,18 @@ class Services(MethodView):
     def post(self, body):
         """Register a service of my department; its first version is a draft"""
         return service.register(current_caller(), body["code"], body["cloud"], body["kind"], body["content"])
+
+
+@blp.route("/catalog/hot")
+class HotServices(MethodView):
+    @public
+    @blp.arguments(HotQuerySchema, location="query")
+    @blp.response(200, HotServiceSchema(many=True))
+    def get(self, query):
+        """The live services citizens used most in the last 7 days, most used first"""
+        services = usage.hot(query["limit"], query["district"], query["audience"])
+        # The ranking moves with every use: revalidate by content, not by catalog generation.
+        return _cacheable(services, json.dumps(services, sort_keys=True, ensure_ascii=False))
 
 
 @blp.route("/catalog/services/<code>")

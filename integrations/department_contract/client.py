@@ -270,7 +270,7 @@ def call(
     operation: str,
     service_code: str,
     inputs: dict,
-    citizen: dict,
+    citizen: dict | None,
     timeout: tuple[float, float] = DEFAULT_TIMEOUT,
     *,
     request_id: str | None = None,
@@ -285,8 +285,8 @@ def call(
     """
     if not isinstance(operation, str) or not _OPERATION.fullmatch(operation):
         raise ValueError("operation must be lower_snake_case, at most 40 characters")
-    if not isinstance(inputs, dict) or not isinstance(citizen, dict) or not isinstance(citizen.get("id"), str):
-        raise ValueError("inputs must be a dict, citizen a dict with a string id")
+    if not isinstance(inputs, dict) or not (citizen is None or isinstance((citizen or {}).get("id"), str)):
+        raise ValueError("inputs must be a dict, citizen None (a guest) or a dict with a string id")
     url = _endpoint(endpoint_url, allow_http) + "/"
     payload = {
         "contract": CONTRACT,
@@ -294,8 +294,9 @@ def call(
         "service": service_code,
         "request_id": request_id or uuid.uuid4().hex,
         "inputs": inputs,
-        "citizen": {**citizen, "real_name_verified": bool(citizen.get("real_name_verified"))},
     }
+    if citizen is not None:  # a guest of a service that needs no login is no one to the department
+        payload["citizen"] = {**citizen, "real_name_verified": bool(citizen.get("real_name_verified"))}
     # These exact bytes are signed and sent: the department verifies the raw body, never a re-encoding.
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
     status, raw = _exchange("POST", url, key_id, secret, body, timeout)

@@ -10,13 +10,14 @@ import pytest
 from app.identity.tokens import Caller
 from tests.catalog.test_catalog_api import token
 from tests.factories import make_department
+from tests.identity.helpers import bearer, login_wechat
 from tests.servers import serving
 
 RECEIVER = Path(__file__).resolve().parents[2] / "docs/examples/department_receiver.py"
 FORM = {
     "type": "object",
-    "properties": {"account": {"title": "公积金账号", "x-kind": "account"}},
-    "required": ["account"],
+    "properties": {"case_no": {"title": "办件编号", "x-kind": "text", "maxLength": 20}},
+    "required": ["case_no"],
 }
 
 
@@ -49,7 +50,7 @@ def people(app_ctx):
     }
 
 
-def test_an_inquiry_service_goes_live_only_while_its_endpoint_answers(client, people):
+def test_an_inquiry_service_goes_live_only_while_its_endpoint_answers(client, people, sandbox_url):
     key = client.post("/api/v1/catalog/contract-keys", headers=people["system"])
     assert key.status_code == 201
     key_id, secret = key.json["key_id"], key.json["secret"]
@@ -80,6 +81,22 @@ def test_an_inquiry_service_goes_live_only_while_its_endpoint_answers(client, pe
         department.up = True
         live = client.post(f"{base}/publish", json={}, headers=people["system"])
         assert live.status_code == 200 and live.json["status"] == "LIVE"
+
+        # A citizen finds it and runs it: the department's server answers, through no code of ours.
+        citizen = bearer(login_wechat(client, sandbox_url)["access_token"])
+        found = client.get("/api/v1/catalog/services?q=公积金余额")
+        assert [s["code"] for s in found.json] == ["gjj-balance"]
+        answer = client.post(
+            "/api/v1/services/gjj-balance/query", json={"inputs": {"case_no": " ZZ2026001 "}}, headers=citizen
+        )
+        assert answer.status_code == 200, answer.json
+        assert answer.json["result"] == {
+            "case_no": "ZZ2026001",
+            "status": "办理中",
+            "accepted_at": "2026-11-20T09:30:00+08:00",
+        }
+        assert answer.json["source"] == {"department": "gjj", "name": "枣庄市住房公积金管理中心"}
+        assert answer.json["as_of"].endswith("+08:00") and answer.json["stale"] is False
 
 
 def test_a_key_of_another_department_does_not_bind(client, people, app_ctx):

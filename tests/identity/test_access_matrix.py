@@ -35,6 +35,8 @@ def may_pass(policy: dict, caller: Caller | None) -> bool:
     kind = policy["kind"]
     if kind == "public":
         return True
+    if kind == "citizen_or_anonymous":
+        return caller is None or caller.kind == "citizen"
     if caller is None:
         return False
     if kind == "citizen":

@@ -1,0 +1,102 @@
+"""How often each service is used: "hot services" for the mini-program's front page, and the lifetime
+count kept on the service row.
+
+A run is counted in Redis, never as an UPDATE of the service row: every citizen running the most popular
+service at once would otherwise queue on one row lock. Two counters per run, in one pipeline:
+- a sorted set per city day, so "hot" means used in the last HOT_DAYS days, not popular years ago;
+- a hash of counts not yet written to PostgreSQL, which the `catalog.flush_uses` beat job adds to
+  services.uses (the catalog's order and the search's tie-break) and then forgets.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import sqlalchemy as sa
+from redis.exceptions import ResponseError
+
+from app.catalog.models import Service
+from app.catalog.reads import live
+from app.clock import local, utcnow
+from app.db import unit_of_work
+from app.extensions import redis
+
+log = logging.getLogger(__name__)
+HOT_DAYS = 7
+DAY_KEY = "catalog:uses:{day}"
+PENDING_KEY, FLUSHING_KEY = "catalog:uses:pending", "catalog:uses:flushing"
+FLUSH_LOCK_KEY, FLUSH_LOCK_SECONDS = "catalog:uses:flush-lock", 300
+
+
+def _day_keys(days: int) -> list[str]:
+    today = local(utcnow()).date()
+    return [DAY_KEY.format(day=(today - timedelta(days=n)).isoformat()) for n in range(days)]
+
+
+def record_use(code: str) -> None:
+    """Count one run. Best effort: a citizen's answer never fails because the counter could not count."""
+    today = _day_keys(1)[0]
+    try:
+        pipe = redis.pipeline(transaction=False)
+        pipe.zincrby(today, 1, code)
+        pipe.expire(today, timedelta(days=HOT_DAYS + 1))
+        pipe.hincrby(PENDING_KEY, code, 1)
+        pipe.execute()
+    except Exception:  # noqa: BLE001
+        log.warning("could not count a use of %s", code)
+
+
+def hot(limit: int, district: str | None = None, audience: str | None = None) -> list[dict]:
+    """The live services used most in the last HOT_DAYS days, most used first; those never used are left out."""
+    counts: dict[str, float] = {}
+    try:
+        pipe = redis.pipeline(transaction=False)
+        for key in _day_keys(HOT_DAYS):
+            pipe.zrange(key, 0, -1, withscores=True)
+        for day in pipe.execute():
+            for code, score in day:
+                code = code.decode() if isinstance(code, bytes) else code
+                counts[code] = counts.get(code, 0) + score
+    except Exception:  # noqa: BLE001 - without Redis there is no recent use to rank by: the lifetime count
+        log.warning("hot services: Redis unreachable, ranking by lifetime uses")
+    services = [
+        s
+        for s in live().services
+        if (not district or not s["districts"] or district in s["districts"])
+        and (not audience or audience in s["audience"])
+        and (counts.get(s["code"]) or (not counts and s["uses"]))
+    ]
+    services.sort(key=lambda s: (-counts.get(s["code"], 0), -s["uses"], s["code"]))
+    return [s | {"recent_uses": int(counts.get(s["code"], 0))} for s in services[:limit]]
+
+
+def flush_uses() -> int:
+    """Add the counts Redis holds to services.uses; returns how many services changed.
+
+    The pending hash is renamed first, so runs counted meanwhile go to a fresh hash. If the database
+    write fails, the renamed hash stays and the next flush takes it first: counts are late, never lost
+    or added twice. One flush at a time: a second one would add the renamed hash again.
+    """
+    if not redis.set(FLUSH_LOCK_KEY, "1", nx=True, ex=FLUSH_LOCK_SECONDS):
+        return 0
+    try:
+        return _flush()
+    finally:
+        redis.delete(FLUSH_LOCK_KEY)
+
+
+def _flush() -> int:
+    if not redis.exists(FLUSHING_KEY):
+        try:
+            redis.rename(PENDING_KEY, FLUSHING_KEY)
+        except ResponseError as error:
+            if "no such key" in str(error).lower():  # nothing was used since the last flush
+                return 0
+            raise
+    counts = {(k.decode() if isinstance(k, bytes) else k): int(v) for k, v in redis.hgetall(FLUSHING_KEY).items()}
+    with unit_of_work() as session:
+        for code, count in sorted(counts.items()):  # one order, so two flushes cannot deadlock
+            session.execute(sa.update(Service).where(Service.code == code).values(uses=Service.uses + count))
+    redis.delete(FLUSHING_KEY)
+    return len(counts)

@@ -1,0 +1,1 @@
+"""Inquiry (查询): citizens run live inquiry services."""

@@ -1,0 +1,114 @@
+"""Running an inquiry service (查询) for a citizen: the service's rules, its form, then its binding.
+
+A service bound to the department contract is answered by the department's own endpoint
+(integrations/department_contract), which is how a department puts a new inquiry live with no code
+change here. No database connection is held while the department answers: a slow department must not
+hold the pool that every other citizen needs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from app.catalog.contract_keys import secret_for
+from app.catalog.form_inputs import check_inputs
+from app.catalog.models import Service, ServiceVersion
+from app.catalog.usage import record_use
+from app.city.models import Department
+from app.clock import shown
+from app.errors import AppError
+from app.extensions import db
+from app.identity.models import Citizen
+from app.identity.tokens import Caller
+from integrations.department_contract import client as contract
+from integrations.errors import IntegrationError
+
+DEFAULT_READ_TIMEOUT = contract.DEFAULT_TIMEOUT[1]
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What a run needs of the live version, read in one short transaction."""
+
+    code: str
+    department: str
+    department_name: str
+    kind: str
+    content: dict
+    secret: str | None
+
+
+def _live(code: str) -> Bound:
+    row = db.session.execute(
+        sa.select(Service, ServiceVersion, Department.name)
+        .join(ServiceVersion, ServiceVersion.id == Service.live_version_id)
+        .join(Department, Department.code == Service.department_code)
+        .where(Service.code == code, ServiceVersion.status == "LIVE")
+    ).first()
+    if row is None:
+        raise AppError("SERVICE_NOT_FOUND", "没有这个服务，或它暂停了", 404)
+    service, version, department_name = row
+    binding = version.content.get("binding") or {}
+    secret = secret_for(service.department_code, binding.get("key_id")) if binding.get("type") == "contract" else None
+    return Bound(service.code, service.department_code, department_name, service.kind, version.content, secret)
+
+
+def _citizen_block(caller: Caller, content: dict) -> dict | None:
+    """Who is asking, as the department sees it; None for a guest of a service that needs no login."""
+    if caller.kind != "citizen":
+        if content.get("login_required", True):
+            raise AppError("UNAUTHORIZED", "请先登录", 401, {}, {"WWW-Authenticate": "Bearer"})
+        return None
+    verified = db.session.scalar(
+        sa.select(Citizen.real_name_verified_at.is_not(None)).where(Citizen.id == uuid.UUID(caller.subject))
+    )
+    if verified is None:
+        raise AppError("UNAUTHORIZED", "请先登录", 401, {}, {"WWW-Authenticate": "Bearer"})
+    if content.get("real_name_required") and not verified:
+        raise AppError("REAL_NAME_REQUIRED", "此服务需要先完成实名认证", 403)
+    return {"id": caller.subject, "real_name_verified": bool(verified)}
+
+
+def query(caller: Caller, code: str, inputs: dict, request_id: str | None = None) -> dict:
+    """The department's answer for this citizen, with when its data was current and whose it is."""
+    try:
+        bound = _live(code)
+        if bound.kind != "inquiry":
+            raise AppError("NOT_AN_INQUIRY", "此服务不是查询类服务", 409, {"kind": bound.kind})
+        citizen = _citizen_block(caller, bound.content)
+        cleaned = check_inputs(bound.content["form"], inputs)
+    finally:
+        db.session.rollback()  # end the read before the outbound call
+    binding = bound.content["binding"]
+    if binding["type"] != "contract":
+        # Built-in connectors are bound once the connector registry exists; until then, say so plainly.
+        raise AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
+    if bound.secret is None:
+        # The key the service was approved with has been retired: the department must issue a new one.
+        raise AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
+    timeout = (contract.CONNECT_TIMEOUT_SECONDS, binding.get("timeout_seconds") or DEFAULT_READ_TIMEOUT)
+    try:
+        answer = contract.call(
+            binding["url"],
+            binding["key_id"],
+            bound.secret,
+            "query",
+            code,
+            cleaned,
+            citizen,
+            timeout,
+            request_id=request_id,
+        )
+    except IntegrationError as error:
+        raise contract.as_app_error(error) from None
+    record_use(code)
+    return {
+        "service": code,
+        "result": answer.result,
+        "as_of": shown(answer.as_of),
+        "source": {"department": bound.department, "name": bound.department_name},
+        "stale": False,
+    }

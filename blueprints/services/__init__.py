@@ -1,0 +1,3 @@
+from blueprints.services.views import blp
+
+__all__ = ["blp"]
