@@ -13,7 +13,7 @@ import uuid
 import sqlalchemy as sa
 
 from app.audit import service as audit
-from app.catalog import lifecycle, reads
+from app.catalog import lifecycle, reads, webhooks
 from app.catalog.content import check_content, checklist
 from app.catalog.models import KINDS, Service, ServiceVersion
 from app.city.clouds import PLATFORMS
@@ -142,7 +142,8 @@ def transition(caller: Caller, code: str, number: int, action: str, comment: str
             problems = checklist(service.kind, version.content, service.department_code)
             if problems:
                 raise AppError("CHECKLIST_FAILED", "上线检查未通过", 409, {"problems": problems})
-        lifecycle.move(caller, service, version, action, comment)
+        moved = lifecycle.move(caller, service, version, action, comment)
+        webhooks.on_status_change(service, version, action, moved.source, moved.target, comment)
         if action in {"publish", "suspend", "resume", "retire"}:
             reads.invalidate()  # after the commit: citizens see the change on their next read
         if action == "publish":

@@ -23,3 +23,5 @@ class Department(db.Model):
     name: Mapped[str] = mapped_column(sa.String(100))
     # Cloud codes from app.city.clouds that this department leads.
     clouds: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Where its system gets a signed webhook on each status change of its services (app/catalog/webhooks.py).
+    webhook_url: Mapped[str | None] = mapped_column(sa.Text)

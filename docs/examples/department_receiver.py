@@ -4,7 +4,8 @@
     CITY_KEY_ID=demo CITY_SECRET=... python docs/examples/department_receiver.py --port 8081
 
 It serves GET /health and POST / with one operation, "query" (办件进度查询: inputs {"case_no": "..."}),
-and refuses any request that is not signed by the city platform, is older than 5 minutes or is a replay.
+and POST /events for the city's status webhooks (set {endpoint}/events as the webhook URL). It refuses
+any request that is not signed by the city platform, is older than 5 minutes or is a replay.
 Only the standard library and Flask, so it runs anywhere; see docs/department-contract.md.
 """
 
@@ -108,6 +109,20 @@ def create_app(keys, clock=time.time):
         as_of = datetime.fromtimestamp(clock(), BEIJING).isoformat(timespec="seconds")
         result = {"case_no": case_no, "status": "办理中", "accepted_at": "2026-11-20T09:30:00+08:00"}
         return jsonify(ok=True, result=result, as_of=as_of)
+
+    handled = set()  # Idempotency-Keys of status webhooks already handled: keep them in your database
+
+    @app.post("/events")
+    def status_webhook():
+        # Signed like every call (checked above). A retry repeats the Idempotency-Key: handle it once.
+        key = request.headers.get("Idempotency-Key", "")
+        if key not in handled:
+            handled.add(key)
+            event = request.get_json(silent=True) or {}
+            app.logger.info(
+                "%s v%s: %s -> %s", event.get("service"), event.get("version"), event.get("from"), event.get("to")
+            )
+        return jsonify(ok=True)
 
     return app
 
