@@ -24,7 +24,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 run: $(VENV)/.installed  ## serve the product on the embedded default, with the demo city
 	$(FLASK) db upgrade
-	$(FLASK) seed-demo
+# seed-demo binds the demo catalog to /_sandbox at the address the server is about to listen on.
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} $(FLASK) seed-demo
 	@echo ""
 	@echo "  City Services API   http://$(HOST):$(PORT)/api/v1/status"
 	@echo "  API docs            http://$(HOST):$(PORT)/api/docs"

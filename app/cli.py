@@ -59,8 +59,20 @@ def register_cli(app: Flask) -> None:
 
     @app.cli.command("seed-demo")
     def seed_demo():
-        """Load the demo city (districts, departments). Running it twice changes nothing."""
+        """Load the demo city and take its demo catalog live. Running it twice changes nothing."""
+        from app.catalog.demo_seed import seed_catalog
         from app.city.seed import load_demo_city, seed_city
 
         changed = seed_city(load_demo_city())
         click.echo("demo city: " + ", ".join(f"{n} {k} added or changed" for k, n in changed.items()))
+        report = seed_catalog()
+        click.echo(f"demo catalog: {len(report.added)} services added and live, {len(report.present)} there already")
+        if report.not_seeded:
+            click.echo(
+                f"demo catalog: SANDBOX is off, so the {len(report.not_seeded)} services answered by the sandbox's "
+                "department twin (signed with sandbox-only keys) were not seeded; set SANDBOX=1 to have them"
+            )
+        for code, problem in report.failed.items():
+            click.echo(f"demo catalog: {code} not seeded: {problem}", err=True)
+        if report.failed:
+            raise click.ClickException(f"{len(report.failed)} demo services could not be taken live (see above)")

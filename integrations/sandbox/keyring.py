@@ -6,6 +6,8 @@ so keys generated here once per process are known to both.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from functools import lru_cache
 
 SMS_ACCESS_KEY_ID = "city-sms"  # the default SMS_ACCESS_KEY_ID
@@ -27,3 +29,17 @@ def alipay_keys() -> dict[str, str]:
         "alipay_private": alipay.private_pem,
         "alipay_public": alipay.public_pem,
     }
+
+
+# The department contract (docs/department-contract.md): one key per demo department, the same in every
+# process and on every machine, because the demo catalog stores it when it is seeded (before the server
+# starts) and the department twin checks signatures with it later.
+DEPARTMENT_CONTRACT_SEED = "sandbox-department-contract-not-secret"
+
+
+def department_contract_key_id(department: str) -> str:
+    return f"{department}-sandbox"
+
+
+def department_contract_secret(department: str) -> str:
+    return hmac.new(DEPARTMENT_CONTRACT_SEED.encode(), department.encode(), hashlib.sha256).hexdigest()
