@@ -57,17 +57,11 @@ def caller_key() -> str:
 
 
 def _limiter_has_nothing_to_do(limited_endpoints: frozenset[str]) -> bool:
-    """Probes; and routes without declared limits whose default limit the token check counts.
-
-    Decided once per request, so Flask-Limiter's before, after and teardown hooks agree."""
+    """Probes, and every route without declared limits: their default limit is the gate's
+    (app/identity/gate.py). Decided once per request, so Flask-Limiter's hooks agree."""
     decided = request.environ.get("city.limiter_skip")
     if decided is None:
-        from app.identity.gate import counted_by_token_check
-
-        request.environ["city.limiter_skip"] = False  # should the check below fail, Flask-Limiter runs
-        decided = request.path in EXEMPT_PATHS or (
-            request.endpoint not in limited_endpoints and counted_by_token_check()
-        )
+        decided = request.path in EXEMPT_PATHS or request.endpoint not in limited_endpoints
         request.environ["city.limiter_skip"] = decided
     return decided
 
@@ -112,17 +106,19 @@ def init_rate_limits(app: Flask) -> Limiter:
         "teardown": app.teardown_request_funcs.setdefault(None, []),
     }
     known = {name: len(hooks) for name, hooks in hook_lists.items()}
-    from app.identity.gate import counted_by_token_check, init_gate
+    from app.identity.gate import count_default_limit, init_gate
 
     init_gate(app)
-    # Requests the token check counts (one Redis round trip with the revocation check) skip the default.
-    limiter = Limiter(key_func=caller_key, app=app, default_limits_exempt_when=counted_by_token_check)
+    # The default limit is the gate's, counted in one pipelined round trip: Flask-Limiter never applies it.
+    limiter = Limiter(key_func=caller_key, app=app, default_limits_exempt_when=lambda: True)
     limited = frozenset(endpoint for endpoint, view in app.view_functions.items() if _declared_limits(view))
     for name, hooks in hook_lists.items():
         # Only after_request hooks hand the response on; the others return nothing.
         hooks[known[name] :] = [
             _skip_when_idle(h, passthrough=name == "after", limited_endpoints=limited) for h in hooks[known[name] :]
         ]
+    if app.config.get("RATELIMIT_ENABLED", True):
+        app.before_request(functools.partial(count_default_limit, limited))  # after the wrapping above
     key_funcs = {"caller": caller_key, "ip": address_key}
     for endpoint, view in list(app.view_functions.items()):
         for (per, methods), limits in _declared_limits(view).items():

@@ -7,6 +7,8 @@ Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL) and wrk (`apt-g
 
 `me` is GET /api/v1/me with a valid citizen token: a JWT check, a Redis revocation check, a rate-limit
 count in Redis and one PostgreSQL read.
+`catalog` is GET /api/v1/catalog/services, anonymous, on the demo catalog (seed-demo, run first): the cached
+read a mini-program's front page makes.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/city_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
-ENDPOINTS = {"healthz": "/healthz", "me": "/api/v1/me"}
+ENDPOINTS = {"healthz": "/healthz", "me": "/api/v1/me", "catalog": "/api/v1/catalog/services"}
 
 
 def production_env() -> dict:
@@ -84,8 +86,9 @@ def prepare_database(env: dict) -> None:
     url = sa.engine.make_url(DATABASE_URL)
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        if not conn.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": url.database}).first():
-            conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
+        # Afresh each run: its personal data and keys are encrypted with keys made for this run only.
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{url.database}"'))
     admin.dispose()
     subprocess.run(
         [BIN / "flask", "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, stderr=subprocess.DEVNULL
@@ -116,6 +119,13 @@ def citizen_token(env: dict) -> str:
         )
         session.add(citizen)
         return sessions.start(Caller("citizen", str(citizen.id))).access_token
+
+
+def seed_demo_catalog(env: dict) -> None:
+    """The demo catalog, taken live by `flask seed-demo` (it needs the sandbox, so not in production mode)."""
+    seeding = {**env, "APP_ENV": "development", "SANDBOX": "1", "PUBLIC_BASE_URL": "http://127.0.0.1:9"}
+    seeding["DEPARTMENT_SYSTEM_BASE_URL"] = ""  # the twin under /_sandbox, served in process while seeding
+    subprocess.run([BIN / "flask", "--app", "wsgi", "seed-demo"], cwd=ROOT, env=seeding, check=True)
 
 
 def free_port() -> int:
@@ -182,6 +192,8 @@ def main() -> int:
     env = production_env()
     prepare_database(env)
     headers = [f"Authorization: Bearer {citizen_token(env)}"] if args.endpoint == "me" else []
+    if args.endpoint == "catalog":
+        seed_demo_catalog(env)
     ours = f"our {ENDPOINTS[args.endpoint]}"
     targets = {
         "bare hello": ("scripts.bench_hello:app", "/healthz", []),

@@ -121,6 +121,9 @@ def clean_state(request, sandbox_url):
                 conn.execute(sa.text("SET LOCAL app.audit_maintenance = 'on'"))  # the audit log's trigger lets it
                 conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     redis_lib.Redis.from_url(REDIS_URL).flushdb()
+    from app.catalog.reads import forget_generation
+
+    forget_generation()  # the catalog generation this process trusted is gone with Redis's data
     import requests
 
     requests.post(f"{sandbox_url}/_control/reset", timeout=5)

@@ -16,4 +16,5 @@ def api_schema(app):
 @schema.parametrize()
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case):
-    case.call_and_validate()
+    # Schemathesis asks for gzip but, in-process over WSGI, does not unzip: catalog reads honour the ask.
+    case.call_and_validate(headers={"Accept-Encoding": "identity"})

@@ -2,7 +2,9 @@
 
 The live catalog is small and read all day, so it is read from PostgreSQL once per change and kept in
 Redis as one JSON document under a generation number; every publish, suspension, resumption or
-retirement bumps the generation after its commit. The generation is also the ETag's seed, so a phone
+retirement sets a new generation after its commit. Generations are random, never counted up from 0:
+a process keeps its search index (and the API its finished answers) under the generation it was built
+for, and a count restarting after Redis lost its data would hand an old one out again. The ETag lets a phone
 that has the list already gets 304 for a few bytes.
 """
 
@@ -10,6 +12,8 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -49,8 +53,9 @@ def invalidate() -> None:
     """After the commit of any change to what is live: the next read rebuilds the document."""
 
     def bump():
+        _Trusted.forget()
         try:
-            redis.incr(GENERATION_KEY)
+            redis.set(GENERATION_KEY, _new_generation())
         except Exception:  # noqa: BLE001 - the document expires within a day; log loudly meanwhile
             log.error("could not invalidate the catalog cache; citizens may see the old catalog for a while")
 
@@ -96,23 +101,66 @@ class LiveCatalog:
 _INDEXES: dict[int, SearchIndex] = {}
 
 
+def _new_generation() -> int:
+    return secrets.randbits(62)
+
+
+class _Trusted:
+    """The generation this process read last, trusted for GENERATION_TRUST_SECONDS: the catalog's
+    front-page read then costs no Redis round trip of its own. A change made in this process is seen
+    at once (invalidate() sets it); one made in another process within that second."""
+
+    value: int | None = None
+    until: float = 0.0
+
+    @classmethod
+    def keep(cls, value: int) -> None:
+        cls.value, cls.until = value, time.monotonic() + GENERATION_TRUST_SECONDS
+
+    @classmethod
+    def forget(cls) -> None:
+        cls.value, cls.until = None, 0.0
+
+
+GENERATION_TRUST_SECONDS = 1.0
+forget_generation = _Trusted.forget  # after Redis was emptied under this process (the tests do)
+
+
+def generation() -> int:
+    """The current catalog generation (starting one if Redis has none), or -1 when Redis cannot say."""
+    value = _Trusted.value
+    if value is not None and time.monotonic() < _Trusted.until:
+        return value
+    try:
+        current = redis.get(GENERATION_KEY)
+        if current is None:
+            redis.set(GENERATION_KEY, _new_generation(), nx=True)  # two processes at once: one wins
+            current = redis.get(GENERATION_KEY)
+    except Exception:  # noqa: BLE001 - Redis down: callers read the database and keep nothing
+        return -1
+    _Trusted.keep(int(current))
+    return int(current)
+
+
 def live() -> LiveCatalog:
     """The live catalog from Redis, or from the database when Redis has none (or is down)."""
+    current = generation()
     try:
-        generation = int(redis.get(GENERATION_KEY) or 0)
-        cached = redis.get(DOCUMENT_KEY.format(generation=generation))
+        cached = redis.get(DOCUMENT_KEY.format(generation=current)) if current >= 0 else None
     except Exception:  # noqa: BLE001 - Redis down: the database answers, a little slower
+        current, cached = -1, None
+    if current < 0:
         return LiveCatalog(-1, _build())
     if cached is not None:
-        return LiveCatalog(generation, json.loads(cached))
+        return LiveCatalog(current, json.loads(cached))
     services = _build()
     try:
         redis.set(
-            DOCUMENT_KEY.format(generation=generation), json.dumps(services, ensure_ascii=False), ex=DOCUMENT_SECONDS
+            DOCUMENT_KEY.format(generation=current), json.dumps(services, ensure_ascii=False), ex=DOCUMENT_SECONDS
         )
     except Exception:  # noqa: BLE001
         log.warning("could not cache the live catalog")
-    return LiveCatalog(generation, services)
+    return LiveCatalog(current, services)
 
 
 def search_index(catalog: LiveCatalog) -> SearchIndex:

@@ -5,15 +5,12 @@ Department routes take a clerk's or admin's console token, or the department sys
 token with `catalog:write`; each sees only its own department's services.
 """
 
-import hashlib
-import json
-
-from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.catalog import contract_keys, reads, service, usage
 from app.identity.policy import current_caller, public, require_any, require_role
+from blueprints.catalog import pages
 from blueprints.catalog.schemas import (
     CategorySchema,
     ContractKeySchema,
@@ -34,15 +31,8 @@ DEPARTMENT = {"roles": ("dept_admin", "clerk"), "scopes": ("catalog:write",)}
 EITHER_SIDE = {"roles": ("dept_admin", "clerk", "operator"), "scopes": ("catalog:write",)}
 
 
-def _cacheable(data, seed: str):
-    """200 with an ETag a phone can send back, or 304 when it already has this answer."""
-    etag = hashlib.sha256(seed.encode()).hexdigest()[:32]
-    if etag in request.if_none_match:
-        response = Response(status=304)
-        response.set_etag(etag)
-        response.cache_control.public, response.cache_control.max_age = True, 60
-        return response
-    return data, 200, {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=60"}
+def where(query: dict) -> tuple:
+    return query["district"], query["audience"]
 
 
 @blp.route("/catalog/categories")
@@ -57,14 +47,18 @@ class Categories(MethodView):
 @blp.route("/catalog/services")
 class Services(MethodView):
     @public
+    @pages.cached
     @blp.arguments(ListingQuerySchema, location="query")
     @blp.response(200, LiveServiceSchema(many=True))
     def get(self, query):
         """Live services by category, district and audience, or found by `q` (Chinese, pinyin, initials)"""
-        generation, services = reads.listing(query["category"], query["district"], query["audience"], query["q"])
-        if generation < 0:
-            return services  # read without the cache: no ETag to promise
-        return _cacheable(services, f"{generation}|{request.query_string.decode()}")
+        filters = (query["category"], *where(query), query["q"])
+
+        def build():
+            generation, services = reads.listing(*filters)
+            return generation, LiveServiceSchema(many=True).dump(services)
+
+        return pages.page(build)
 
     @require_any(**DEPARTMENT)
     @blp.arguments(NewServiceSchema)
@@ -81,18 +75,19 @@ class HotServices(MethodView):
     @blp.response(200, HotServiceSchema(many=True))
     def get(self, query):
         """The live services citizens used most in the last 7 days, most used first"""
-        services = usage.hot(query["limit"], query["district"], query["audience"])
-        # The ranking moves with every use: revalidate by content, not by catalog generation.
-        return _cacheable(services, json.dumps(services, sort_keys=True, ensure_ascii=False))
+        # The ranking moves with every use: built each time, revalidated by content.
+        return pages.uncached(HotServiceSchema(many=True).dump(usage.hot(query["limit"], *where(query))))
 
 
 @blp.route("/catalog/services/<code>")
 class ServiceDetail(MethodView):
     @public
+    @pages.cached
     @blp.response(200, ServiceDetailSchema)
     def get(self, code):
         """A live service: what it does, its rules, its form"""
-        return reads.detail(code)
+        generation = reads.generation()  # read first: a publish meanwhile makes the answer newer, never older
+        return pages.page(lambda: (generation, ServiceDetailSchema().dump(reads.detail(code))))
 
 
 @blp.route("/catalog/services/<code>/versions")

@@ -2,6 +2,7 @@ from flask import Flask
 from flask.views import MethodView
 
 from app.errors import register_error_handlers
+from app.extensions import redis
 from app.rate_limits import init_rate_limits, rate_limit
 from tests.conftest import REDIS_URL
 
@@ -22,9 +23,16 @@ class Items(MethodView):
         return {"added": True}
 
 
+def with_redis(app: Flask) -> None:
+    """Our Redis client: the default limit is counted with it (app/identity/gate.py)."""
+    app.config.update(REDIS_URL=REDIS_URL, REDIS_TIMEOUT_SECONDS=1)
+    redis.init_app(app)
+
+
 def build_app() -> Flask:
     app = Flask("limits")
     app.config.update(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_DEFAULT="100 per minute")
+    with_redis(app)
     register_error_handlers(app)
 
     @app.get("/strict")
@@ -68,6 +76,7 @@ def build_keyed_app(app) -> Flask:
     """A small app that knows our signing keys, with one limit per caller and one per IP."""
     keyed = Flask("keyed")
     keyed.config.update(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_DEFAULT="100 per minute")
+    with_redis(keyed)
     keyed.extensions["signing_keys"] = app.extensions["signing_keys"]
     register_error_handlers(keyed)
 

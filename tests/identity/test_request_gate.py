@@ -1,5 +1,5 @@
 """The default rate limit of a signed-in caller is counted with the revocation check, per caller and
-route; anonymous callers are still counted per IP by Flask-Limiter."""
+route; anonymous callers per IP, in a pipeline of their own (app/identity/gate.py)."""
 
 import base64
 import json
