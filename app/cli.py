@@ -65,6 +65,10 @@ def register_cli(app: Flask) -> None:
 
         changed = seed_city(load_demo_city())
         click.echo("demo city: " + ", ".join(f"{n} {k} added or changed" for k, n in changed.items()))
+        if app.config["APP_ENV"] == "production":
+            # Demo services and a demo operator account have no place before real citizens.
+            click.echo("demo catalog: not seeded in production (APP_ENV=production)")
+            return
         report = seed_catalog()
         click.echo(f"demo catalog: {len(report.added)} services added and live, {len(report.present)} there already")
         if report.not_seeded:

@@ -34,6 +34,9 @@ class Binding(ma.Schema):
     miniprogram_path = ma.fields.String(load_default=None, validate=ma.validate.Length(max=256))
     # How long a citizen waits for the department's answer (docs/department-contract.md: 5 s unless set).
     timeout_seconds = ma.fields.Float(load_default=None, validate=ma.validate.Range(min=0.5, max=10))
+    # "verified": the department is sent the citizen's verified name and ID number, so it can answer only
+    # for the citizen's own records. Needs real_name_required; the privacy notice must say so.
+    identity = ma.fields.String(load_default="none", validate=ma.validate.OneOf(["none", "verified"]))
 
     @ma.validates_schema
     def _complete(self, data, **_):
@@ -65,6 +68,8 @@ class Content(ma.Schema):
             raise ma.ValidationError({"keywords": ["最多 20 个"]})
         if data.get("real_name_required") and not data.get("login_required"):
             raise ma.ValidationError({"real_name_required": ["实名要求以登录为前提"]})
+        if (data.get("binding") or {}).get("identity") == "verified" and not data.get("real_name_required"):
+            raise ma.ValidationError({"binding": {"identity": ["向部门提供实名身份须先要求实名认证"]}})
 
 
 def check_content(kind: str, content: dict | None) -> dict:
@@ -95,6 +100,9 @@ def checklist(kind: str, content: dict, department_code: str) -> list[str]:
         problems.append("binding: 未绑定接口或链接")
     elif kind == "link" and binding.get("type") != "link":
         problems.append("binding: 链接类服务只能绑定链接")
+    elif kind == "inquiry" and binding.get("type") != "contract":
+        # Built-in connectors come with the connector registry; until then an inquiry could never answer.
+        problems.append("binding: 查询类服务须绑定部门接口（内置连接器尚未开放）")
     elif binding.get("type") == "contract":
         problems += _endpoint_problems(binding, department_code)
     return problems

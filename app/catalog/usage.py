@@ -11,20 +11,21 @@ service at once would otherwise queue on one row lock. Two counters per run, in 
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import timedelta
 
 import sqlalchemy as sa
 from redis.exceptions import ResponseError
 
 from app.catalog.models import Service
-from app.catalog.reads import live
+from app.catalog.reads import invalidate, live
 from app.clock import local, utcnow
 from app.db import unit_of_work
 from app.extensions import redis
 
 log = logging.getLogger(__name__)
 HOT_DAYS = 7
-DAY_KEY = "catalog:uses:{day}"
+DAY_KEY, SEEN_KEY = "catalog:uses:{day}", "catalog:seen:{day}"
 PENDING_KEY, FLUSHING_KEY = "catalog:uses:pending", "catalog:uses:flushing"
 FLUSH_LOCK_KEY, FLUSH_LOCK_SECONDS = "catalog:uses:flush-lock", 300
 
@@ -34,10 +35,19 @@ def _day_keys(days: int) -> list[str]:
     return [DAY_KEY.format(day=(today - timedelta(days=n)).isoformat()) for n in range(days)]
 
 
-def record_use(code: str) -> None:
-    """Count one run. Best effort: a citizen's answer never fails because the counter could not count."""
+def record_use(code: str, who: str) -> None:
+    """Count one run by `who` (citizen:<id>, or ip:<address> for a guest): at most once per person per
+    day, so a script rerunning one service cannot carry it to the front page. Best effort: a citizen's
+    answer never fails because the counter could not count."""
     today = _day_keys(1)[0]
+    seen = f"{SEEN_KEY.format(day=today.rsplit(':', 1)[1])}:{code}"
     try:
+        pipe = redis.pipeline(transaction=False)
+        pipe.pfadd(seen, who)  # a HyperLogLog: 12 KB at most per service and day, however many people
+        pipe.expire(seen, timedelta(days=2))
+        new_person, _ = pipe.execute()
+        if not new_person:
+            return
         pipe = redis.pipeline(transaction=False)
         pipe.zincrby(today, 1, code)
         pipe.expire(today, timedelta(days=HOT_DAYS + 1))
@@ -75,15 +85,19 @@ def flush_uses() -> int:
     """Add the counts Redis holds to services.uses; returns how many services changed.
 
     The pending hash is renamed first, so runs counted meanwhile go to a fresh hash. If the database
-    write fails, the renamed hash stays and the next flush takes it first: counts are late, never lost
-    or added twice. One flush at a time: a second one would add the renamed hash again.
+    write fails, the renamed hash stays and the next flush takes it first: counts are late, never lost.
+    One flush at a time (a second would add the renamed hash again). Should Redis fail between the
+    commit and forgetting the renamed hash, those counts are added once more: a popularity count
+    tolerates that; nothing else reads it.
     """
-    if not redis.set(FLUSH_LOCK_KEY, "1", nx=True, ex=FLUSH_LOCK_SECONDS):
+    token = secrets.token_hex(8)
+    if not redis.set(FLUSH_LOCK_KEY, token, nx=True, ex=FLUSH_LOCK_SECONDS):
         return 0
     try:
         return _flush()
     finally:
-        redis.delete(FLUSH_LOCK_KEY)
+        if redis.get(FLUSH_LOCK_KEY) in (token, token.encode()):  # not a later flusher's lock
+            redis.delete(FLUSH_LOCK_KEY)
 
 
 def _flush() -> int:
@@ -98,5 +112,7 @@ def _flush() -> int:
     with unit_of_work() as session:
         for code, count in sorted(counts.items()):  # one order, so two flushes cannot deadlock
             session.execute(sa.update(Service).where(Service.code == code).values(uses=Service.uses + count))
+        if counts:
+            invalidate()  # the catalog's order follows uses: the next read sees the new order
     redis.delete(FLUSHING_KEY)
     return len(counts)

@@ -14,6 +14,7 @@ from app.catalog.demo_seed import DEMO_OPERATOR
 from app.catalog.form_inputs import check_inputs
 from app.catalog.models import ContractKey, Service, ServiceVersion
 from app.city.clouds import PLATFORMS
+from app.city.models import Department
 from app.extensions import db
 from app.staff.models import StaffAccount
 from integrations.department_contract import DepartmentRejected, call, health_check
@@ -158,6 +159,18 @@ def test_with_the_sandbox_off_only_the_link_services_are_seeded(make_app):
     with app.app_context():
         assert set(live_services()) == {item.code for item in LINKS}
         assert counts()["contract_keys"] == 0
+
+
+def test_production_gets_the_city_but_no_demo_services_and_no_demo_operator(make_app):
+    app = make_app()
+    app.config["APP_ENV"] = "production"  # the rest of a production configuration is not needed here
+    output = seed(app)
+    assert "not seeded in production" in output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Department)) == 16
+        assert live_services() == {}
+        assert counts()["contract_keys"] == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffAccount)) == 0
 
 
 def test_a_run_that_could_not_reach_the_twin_fails_loudly_and_the_next_one_finishes(make_app):

@@ -29,7 +29,10 @@ def test_the_department_answers_a_signed_in_citizen(client, go_live, department,
     (asked,) = department.received
     assert asked["operation"] == "query" and asked["service"] == "gjj-balance"
     assert asked["citizen"]["real_name_verified"] is False and len(asked["citizen"]["id"]) == 36
-    assert asked["request_id"] == answer.headers["X-Request-Id"]
+    again = run(client, {**citizen, "X-Request-Id": answer.headers["X-Request-Id"]}, account="ZZ123456")
+    assert again.status_code == 200
+    # Unique per call, whatever request id the caller sends: a department may do a write once per id.
+    assert len({body["request_id"] for body in department.received}) == 2
 
 
 def test_the_departments_no_reaches_the_citizen_in_its_words(client, go_live, citizen):
@@ -136,3 +139,36 @@ def test_slow_departments_do_not_hold_database_connections(live_with_timeout, de
         thread.join()
     assert answers == [200] * 8
     assert department.peak > 2  # with a connection held per call, the department would never see more than 2
+
+
+def test_a_service_may_ask_for_the_verified_identity_so_citizens_see_only_their_own(
+    client, go_live, department, sandbox_url
+):
+    from tests.identity.helpers import login_wechat
+
+    binding = {"type": "contract", "url": department.url, "key_id": department.key_id, "identity": "verified"}
+    go_live(real_name_required=True, binding=binding)
+    token = login_wechat(client, sandbox_url)["access_token"]
+    verify_real_name(client, token, PERSON)
+    assert run(client, {"Authorization": f"Bearer {token}"}, account="ZZ123456").status_code == 200
+    sent = department.received[-1]["citizen"]
+    assert (sent["name"], sent["id_number"]) == (PERSON["name"], PERSON["id_number"])
+
+
+def test_only_services_that_require_a_real_name_may_send_it(app, go_live, department):
+    from app.errors import AppError
+
+    binding = {"type": "contract", "url": department.url, "key_id": department.key_id, "identity": "verified"}
+    with pytest.raises(AppError) as refused:
+        go_live(binding=binding)
+    assert refused.value.code == "INVALID_CONTENT"
+    assert "identity" in refused.value.details["fields"]["binding"]
+
+
+def test_an_inquiry_bound_to_a_built_in_connector_cannot_go_live_yet(app, go_live):
+    from app.errors import AppError
+
+    with pytest.raises(AppError) as refused:
+        go_live(binding={"type": "connector", "connector": "housing_fund", "operation": "balance"})
+    assert refused.value.code == "CHECKLIST_FAILED"
+    assert refused.value.details["problems"][0].startswith("binding: 查询类服务须绑定部门接口")
