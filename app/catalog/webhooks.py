@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,7 +22,7 @@ from app.db import unit_of_work
 from app.errors import AppError
 from app.extensions import db
 from app.identity.tokens import Caller
-from app.outbox.delivery import Claimed, outbox_handler
+from app.outbox.delivery import Claimed, attempts_covering, outbox_handler
 from app.outbox.service import enqueue
 from integrations.department_contract import EndpointRefused, check_endpoint_url, local_endpoints_allowed
 from integrations.department_contract.webhook import post_event
@@ -118,7 +119,14 @@ def _enqueue(url, service, version, action, before, after, comment) -> None:
         "at": shown(utcnow()),
     }
     # One key per event, stored with the message: every retry of its delivery carries the same one.
-    enqueue(TOPIC, url, payload, idempotency_key=f"svc-webhook:{uuid.uuid4().hex}")
+    # Retried for at least a day, so a department's maintenance window costs it no events (the doc says so).
+    enqueue(
+        TOPIC,
+        url,
+        payload,
+        idempotency_key=f"svc-webhook:{uuid.uuid4().hex}",
+        max_attempts=attempts_covering(timedelta(days=1)),
+    )
 
 
 # --- delivering it ---------------------------------------------------------------------------------

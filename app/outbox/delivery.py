@@ -19,6 +19,7 @@ from integrations.errors import IntegrationError
 log = logging.getLogger(__name__)
 
 HANDLERS: dict = {}
+JITTER_FLOOR = 0.75  # a wait is 75-100% of its ceiling
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,29 @@ def outbox_handler(topic: str):
     return register
 
 
+def _longest_wait(attempts: int) -> float:
+    config = current_app.config
+    return min(config["OUTBOX_BACKOFF_MAX_SECONDS"], config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (attempts - 1))
+
+
 def backoff_seconds(attempts: int) -> float:
     """Exponential with jitter: base, 2x base, 4x base ... capped; 75-100% of it, so retries spread."""
-    config = current_app.config
-    ceiling = min(config["OUTBOX_BACKOFF_MAX_SECONDS"], config["OUTBOX_BACKOFF_SECONDS"] * 2 ** (attempts - 1))
-    return ceiling * random.uniform(0.75, 1.0)
+    return _longest_wait(attempts) * random.uniform(JITTER_FLOOR, 1.0)
+
+
+def attempts_covering(span: timedelta) -> int:
+    """Attempts enough for the last one to come at least `span` after the first, however the jitter falls.
+
+    For a receiver promised that much patience: with the default backoff (5 s doubling, at most an hour)
+    a day takes 42 attempts, the last 24.3 to 32.4 hours after the first (docs/department-contract.md).
+    """
+    if _longest_wait(1) <= 0:
+        raise ValueError("OUTBOX_BACKOFF_SECONDS must be positive")
+    attempts, shortest = 1, 0.0
+    while shortest < span.total_seconds():
+        shortest += _longest_wait(attempts) * JITTER_FLOOR
+        attempts += 1
+    return attempts
 
 
 def _claim(message_id: uuid.UUID, now: datetime) -> Claimed | None:

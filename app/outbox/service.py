@@ -17,8 +17,21 @@ from app.outbox.models import DEAD, PENDING, OutboxMessage
 log = logging.getLogger(__name__)
 
 
-def enqueue(topic: str, destination: str, payload: dict, *, idempotency_key: str | None = None) -> OutboxMessage:
-    """Add a message to the caller's open unit of work. It leaves only if that work commits."""
+def enqueue(
+    topic: str,
+    destination: str,
+    payload: dict,
+    *,
+    idempotency_key: str | None = None,
+    max_attempts: int | None = None,
+) -> OutboxMessage:
+    """Add a message to the caller's open unit of work. It leaves only if that work commits.
+
+    `max_attempts` None means OUTBOX_MAX_ATTEMPTS; a receiver promised a longer wait gets more
+    (delivery.attempts_covering works the number out from the backoff).
+    """
+    if max_attempts is not None and max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
     now = utcnow()
     message = OutboxMessage(
         id=uuid.uuid4(),
@@ -28,7 +41,7 @@ def enqueue(topic: str, destination: str, payload: dict, *, idempotency_key: str
         payload=payload,
         status=PENDING,
         attempts=0,
-        max_attempts=current_app.config["OUTBOX_MAX_ATTEMPTS"],
+        max_attempts=current_app.config["OUTBOX_MAX_ATTEMPTS"] if max_attempts is None else max_attempts,
         next_attempt_at=now,
         created_at=now,
     )

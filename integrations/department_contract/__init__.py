@@ -4,14 +4,12 @@ from integrations.department_contract.client import (
     CONTRACT,
     ContractResult,
     DepartmentRejected,
-    EndpointRefused,
     HealthResult,
     as_app_error,
     call,
-    check_endpoint_url,
     health_check,
-    local_endpoints_allowed,
 )
+from integrations.department_contract.endpoint import EndpointRefused, check_endpoint_url, local_endpoints_allowed
 from integrations.department_contract.signing import ContractSignatureError, sign, verify
 
 __all__ = [

@@ -6,11 +6,8 @@ The citizen block and the inputs are personal data: request body only, never an 
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import os
 import re
-import socket
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -19,9 +16,19 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
-from flask import current_app, has_app_context
 from urllib3.exceptions import ReadTimeoutError
 
+from integrations.department_contract.endpoint import (
+    CONTROL_CHARACTERS,
+    Endpoint,
+    EndpointRefused,
+    local_endpoints_allowed,
+    vet_endpoint,
+)
+from integrations.department_contract.endpoint import (
+    check_endpoint_url as check_endpoint_url,  # re-exported: known from here
+)
+from integrations.department_contract.pinning import pin, pinned_session
 from integrations.department_contract.signing import KEY_ID_HEADER, sign
 from integrations.errors import (
     IntegrationError,
@@ -50,9 +57,6 @@ CODES = {
 MAX_MESSAGE_CHARS = 200
 _OPERATION = re.compile(r"[a-z][a-z0-9_]{0,39}")
 _KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-# Characters that reach the department exactly as we sign them (requests would re-encode anything else).
-_PATH = re.compile(r"(/[A-Za-z0-9._~-]*)*")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -83,73 +87,16 @@ class DepartmentRejected(UpstreamRejected):
         self.retryable = department_code == "UNAVAILABLE"
 
 
-class EndpointRefused(ValueError):
-    """An endpoint URL we will not call. `reason` is a short code, `message` Chinese for the person who typed it."""
-
-    def __init__(self, reason: str, message: str):
-        super().__init__(f"{reason}: {message}")
-        self.reason, self.message = reason, message
+# --- the endpoint (rules in endpoint.py) ---------------------------------------------------------
 
 
-# --- the endpoint ---------------------------------------------------------------------------------
-
-
-def local_endpoints_allowed() -> bool:
-    """Outside production, http:// and loopback or private hosts are fine (the sandbox, tests, a laptop)."""
-    if has_app_context():
-        return current_app.config.get("APP_ENV") != "production"
-    return os.environ.get("APP_ENV", "development") != "production"
-
-
-def _refuse_internal(host: str, port: int) -> None:
-    # Every address the name resolves to must be public: one private answer is enough to reach inside.
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (OSError, UnicodeError):
-        raise EndpointRefused("UNRESOLVABLE", "无法解析该地址的主机名") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        mapped = getattr(address, "ipv4_mapped", None)
-        if not address.is_global or address.is_multicast or (mapped is not None and not mapped.is_global):
-            raise EndpointRefused("INTERNAL_ADDRESS", "该地址指向内网或本机，不能作为部门接口地址")
-
-
-def check_endpoint_url(url: str, allow_http: bool) -> str:
-    """The endpoint without a trailing slash, or EndpointRefused.
-
-    With allow_http off (production): https only, and the host must resolve to public addresses only,
-    so a registered service cannot make us call into our own network (SSRF).
-    """
-    if not isinstance(url, str) or not url or len(url) > 2048 or _CONTROL.search(url) or " " in url:
-        raise EndpointRefused("MALFORMED", "接口地址格式不正确")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise EndpointRefused("MALFORMED", "接口地址格式不正确") from None
-    if parts.scheme not in ({"https", "http"} if allow_http else {"https"}):
-        raise EndpointRefused("NOT_HTTPS", "接口地址必须以 https:// 开头")
-    if "@" in parts.netloc:
-        raise EndpointRefused("USERINFO", "接口地址中不能包含用户名或密码")
-    if not parts.hostname or port == 0:
-        raise EndpointRefused("MALFORMED", "接口地址缺少主机名或端口不正确")
-    if parts.query or parts.fragment or url.endswith(("?", "#")):
-        raise EndpointRefused("QUERY", "接口地址中不能包含查询参数或锚点")
-    path = parts.path.rstrip("/")
-    if not _PATH.fullmatch(path) or any(segment in {".", ".."} for segment in path.split("/")):
-        raise EndpointRefused("PATH", "接口路径只能包含字母、数字和 . _ ~ - /")
-    if not allow_http:
-        _refuse_internal(parts.hostname, port or 443)
-    return f"{parts.scheme}://{parts.netloc}{path}"
-
-
-def _endpoint(url: str, allow_http: bool | None) -> str:
+def _endpoint(url: str, allow_http: bool | None, what: str = "endpoint") -> Endpoint:
     allowed = local_endpoints_allowed() if allow_http is None else allow_http
     try:
-        return check_endpoint_url(url, allowed)
+        return vet_endpoint(url, allowed)
     except EndpointRefused as refused:
         # Checked again at each call: the name may resolve elsewhere since the service was approved.
-        raise UpstreamBadResponse(PARTY, f"endpoint refused: {refused.reason}") from None
+        raise UpstreamBadResponse(PARTY, f"{what} refused: {refused.reason}") from None
 
 
 # --- one exchange ---------------------------------------------------------------------------------
@@ -185,18 +132,40 @@ def _read(response: requests.Response, where: str, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _exchange(method: str, url: str, key_id: str, secret: str, body: bytes, timeout) -> tuple[int, bytes]:
-    """Send one signed request; (status, raw body). Failures to talk at all raise from the family."""
+def _exchange(
+    method: str,
+    endpoint: Endpoint,
+    key_id: str,
+    secret: str,
+    body: bytes,
+    timeout,
+    *,
+    extra_headers: dict | None = None,
+    read_body: bool = True,
+) -> tuple[int, bytes]:
+    """Send one signed request; (status, raw body, b"" unless `read_body`). Failures to talk at all raise.
+
+    The one signed-HTTP path of the contract: calls, health checks and status webhooks all go through here.
+    """
     if not isinstance(key_id, str) or not _KEY_ID.fullmatch(key_id):
         raise ValueError("key_id must be 1-64 letters, digits, '.', '_' or '-'")
     connect, read = _timeouts(timeout)
-    where = url
-    headers = {KEY_ID_HEADER: key_id, "Accept": "application/json", **sign(secret, method, urlsplit(url).path, body)}
+    url = where = endpoint.url
+    headers = {
+        **(extra_headers or {}),
+        KEY_ID_HEADER: key_id,
+        "Accept": "application/json",
+        **sign(secret, method, urlsplit(url).path, body),
+    }
     if body:
         headers["Content-Type"] = "application/json; charset=utf-8"
+    session = pooled_session()
+    if endpoint.address is not None:  # production: to the address we vetted, never a fresh answer of the DNS
+        url, headers["Host"] = pin(url, endpoint.address)
+        session = pinned_session()
     deadline = time.monotonic() + connect + read
     try:
-        response = pooled_session().request(
+        response = session.request(
             method, url, data=body or None, headers=headers, timeout=(connect, read), allow_redirects=False, stream=True
         )
     except requests.ConnectTimeout:
@@ -208,6 +177,9 @@ def _exchange(method: str, url: str, key_id: str, secret: str, body: bytes, time
         raise UpstreamUnavailable(PARTY, f"TLS handshake with {where} failed (certificate?)") from None
     except requests.RequestException as error:
         raise UpstreamUnavailable(PARTY, f"cannot reach {where}: {type(error).__name__}") from None
+    if not read_body:
+        response.close()  # never read: a department cannot make us download anything
+        return response.status_code, b""
     return response.status_code, _read(response, where, deadline)
 
 
@@ -224,7 +196,7 @@ def _rejection(data, status: int) -> DepartmentRejected | None:
         return None
     code = data["code"]
     message = data.get("message")
-    message = _CONTROL.sub("", message).strip()[:MAX_MESSAGE_CHARS] if isinstance(message, str) else ""
+    message = CONTROL_CHARACTERS.sub("", message).strip()[:MAX_MESSAGE_CHARS] if isinstance(message, str) else ""
     return DepartmentRejected(code, message or CODES[code][1], status)
 
 
@@ -287,7 +259,7 @@ def call(
         raise ValueError("operation must be lower_snake_case, at most 40 characters")
     if not isinstance(inputs, dict) or not (citizen is None or isinstance((citizen or {}).get("id"), str)):
         raise ValueError("inputs must be a dict, citizen None (a guest) or a dict with a string id")
-    url = _endpoint(endpoint_url, allow_http) + "/"
+    endpoint = _endpoint(endpoint_url, allow_http).at("/")
     payload = {
         "contract": CONTRACT,
         "operation": operation,
@@ -299,8 +271,8 @@ def call(
         payload["citizen"] = {**citizen, "real_name_verified": bool(citizen.get("real_name_verified"))}
     # These exact bytes are signed and sent: the department verifies the raw body, never a re-encoding.
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    status, raw = _exchange("POST", url, key_id, secret, body, timeout)
-    return _answer(url, status, raw)
+    status, raw = _exchange("POST", endpoint, key_id, secret, body, timeout)
+    return _answer(endpoint.url, status, raw)
 
 
 def _problem(error: IntegrationError) -> str:
@@ -322,8 +294,8 @@ def health_check(
 
     try:
         allowed = local_endpoints_allowed() if allow_http is None else allow_http
-        url = check_endpoint_url(endpoint_url, allowed) + "/health"
-        status, raw = _exchange("GET", url, key_id, secret, b"", timeout)
+        endpoint = vet_endpoint(endpoint_url, allowed).at("/health")
+        status, raw = _exchange("GET", endpoint, key_id, secret, b"", timeout)
     except EndpointRefused as refused:
         return HealthResult(False, None, None, f"接口地址不可用：{refused.message}")
     except IntegrationError as error:

@@ -80,6 +80,35 @@ def test_backoff_grows_and_is_capped(app):
         assert delivery.backoff_seconds(50) <= app.config["OUTBOX_BACKOFF_MAX_SECONDS"]
 
 
+def test_a_day_of_retries_takes_42_attempts_however_the_jitter_falls(app, monkeypatch):
+    # The number docs/department-contract.md promises webhook receivers, worked out from the backoff itself.
+    monkeypatch.setattr(delivery.random, "uniform", lambda low, high: low)  # every wait as short as it can be
+
+    def shortest_span(attempts):  # from the first attempt to the last
+        return sum(delivery.backoff_seconds(n) for n in range(1, attempts))
+
+    with app.app_context():
+        attempts = delivery.attempts_covering(timedelta(days=1))
+        assert attempts == 42
+        assert shortest_span(attempts) >= 24 * 3600 > shortest_span(attempts - 1)
+        assert app.config["OUTBOX_MAX_ATTEMPTS"] == 8 and shortest_span(8) < 15 * 60, "why the default is not enough"
+
+
+def test_a_message_can_have_its_own_number_of_attempts(app, sandbox_url, webhook_url):
+    fail_twin(sandbox_url, times=None)
+    with app.app_context():
+        with unit_of_work():
+            patient = enqueue(HTTP_POST, webhook_url, {"event": "patient"}, max_attempts=12)
+            usual = enqueue(HTTP_POST, webhook_url, {"event": "usual"})
+        for n in range(1, 14):
+            for message in (patient, usual):
+                delivery.deliver(message.id, now=later(24 * 60 * n))
+        assert (reload(usual.id).status, reload(usual.id).attempts) == (DEAD, app.config["OUTBOX_MAX_ATTEMPTS"])
+        assert (reload(patient.id).status, reload(patient.id).attempts) == (DEAD, 12)
+        with pytest.raises(ValueError), unit_of_work():
+            enqueue(HTTP_POST, webhook_url, {"event": "never"}, max_attempts=0)
+
+
 def test_message_is_not_retried_before_it_is_due(app_ctx, sandbox_url, webhook_url):
     fail_twin(sandbox_url, times=1)
     with unit_of_work():

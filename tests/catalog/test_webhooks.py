@@ -16,6 +16,7 @@ from app.catalog import webhooks
 from app.db import unit_of_work
 from app.extensions import db
 from app.identity.tokens import Caller
+from app.outbox import delivery
 from app.outbox.models import DELIVERED, PENDING, OutboxMessage
 from app.outbox.tasks import sweep
 from integrations.department_contract import signing
@@ -25,6 +26,7 @@ from tests.factories import make_department
 from tests.servers import serving
 
 RECEIVER = Path(__file__).resolve().parents[2] / "docs/examples/department_receiver.py"
+DOC = Path(__file__).resolve().parents[2] / "docs/department-contract.md"
 BASE = "/api/v1/catalog/services/gjj-hall/versions"
 
 
@@ -200,12 +202,43 @@ def test_a_department_that_is_down_gets_it_when_it_is_back(client, people, depar
 
     (row,) = webhook_rows()
     assert (row.status, row.attempts) == (PENDING, 1) and "HTTP 503" in row.last_error
+    assert "maintenance" not in row.last_error  # the department's answer stays out of our rows and logs
     department.up = True
     due_now(row)
     assert sweep() == 1
     (row,) = webhook_rows()
     assert (row.status, row.attempts) == (DELIVERED, 2)
     assert [(d["attempt"], d["idempotency_key"]) for d in department.deliveries] == [("2", row.idempotency_key)]
+
+
+def test_a_department_down_for_half_a_day_still_gets_the_event(client, people, department, monkeypatch):
+    # The doc promises at least a day of retries: 42 attempts (8, the outbox default, last about 10 minutes).
+    waits, real_backoff = [], delivery.backoff_seconds
+
+    def shortest_wait(attempts):  # the backoff as it is, with every wait as short as the jitter allows
+        waits.append(real_backoff(attempts))
+        return waits[-1]
+
+    monkeypatch.setattr(delivery.random, "uniform", lambda low, high: low)
+    monkeypatch.setattr(delivery, "backoff_seconds", shortest_wait)
+    issue_key(client, people, department)
+    set_url(client, people, department.url)
+    register(client, people)
+    department.up = False
+    act(client, people, "submit", "clerk")
+    while sum(waits) < 12 * 3600:  # twelve hours of retries go by, the department down all along
+        (row,) = webhook_rows()
+        assert row.status == PENDING, f"dead after {row.attempts} attempts, {sum(waits) / 3600:.1f} h"
+        due_now(row)
+        assert delivery.deliver(row.id) == "retry"  # what the sweeper would start when it is due
+    department.up = True
+    (row,) = webhook_rows()
+    assert row.max_attempts == 42 and "**42 attempts**" in DOC.read_text(encoding="utf-8")
+    due_now(row)
+    assert delivery.deliver(row.id) == "delivered"
+    (row,) = webhook_rows()
+    assert row.status == DELIVERED and department.moves() == [(1, "submit", "DRAFT", "SUBMITTED")]
+    assert department.deliveries[0]["attempt"] == str(row.attempts) == str(len(waits) + 1)
 
 
 def test_a_retried_delivery_carries_the_same_idempotency_key(client, people, department):
