@@ -177,28 +177,34 @@ def search_index(catalog: LiveCatalog) -> SearchIndex:
     return found
 
 
-def listing(category: str | None, district: str | None, audience: str | None, query: str | None) -> tuple[int, list]:
+def listing(category: str | None, district: str | None, audience: str | None, query: str | None) -> list[dict]:
     catalog = live()
     services = catalog.services
     if query:
         by_code = {s["code"]: s for s in services}
         services = [by_code[code] for code, _ in search_index(catalog).search(query, limit=50) if code in by_code]
-    return catalog.generation, [
-        s
-        for s in services
-        if (not category or s["category"] == category)
-        and (not district or not s["districts"] or district in s["districts"])
-        and (not audience or audience in s["audience"])
-    ]
+    return [s for s in services if (not category or s["category"] == category) and serves(s, district, audience)]
+
+
+def serves(entry: dict, district: str | None, audience: str | None) -> bool:
+    """Whether a live service is for this district (none listed: every district) and this audience."""
+    return (not district or not entry["districts"] or district in entry["districts"]) and (
+        not audience or audience in entry["audience"]
+    )
+
+
+def live_version_of(code: str) -> sa.Select:
+    """The statement for (service, its live version) by code: no row when it is not live."""
+    return (
+        sa.select(Service, ServiceVersion)
+        .join(ServiceVersion, ServiceVersion.id == Service.live_version_id)
+        .where(Service.code == code, ServiceVersion.status == "LIVE")
+    )
 
 
 def detail(code: str) -> dict:
     """A live service with its form and its privacy notice and contact."""
-    row = db.session.execute(
-        sa.select(Service, ServiceVersion)
-        .join(ServiceVersion, ServiceVersion.id == Service.live_version_id)
-        .where(Service.code == code, ServiceVersion.status == "LIVE")
-    ).first()
+    row = db.session.execute(live_version_of(code)).first()
     if row is None:
         raise AppError("SERVICE_NOT_FOUND", "没有这个服务", 404)
     service, version = row

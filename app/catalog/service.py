@@ -158,7 +158,9 @@ def _make_live(s, service: Service, version: ServiceVersion) -> None:
     if service.live_version_id and service.live_version_id != version.id:
         before = s.get(ServiceVersion, service.live_version_id, with_for_update=True)
         if before is not None and before.status in {"LIVE", "SUSPENDED"}:
+            source = before.status
             lifecycle.supersede(service, before)
+            webhooks.on_status_change(service, before, "supersede", source, before.status, None)
     service.live_version_id = version.id
 
 

@@ -2,7 +2,8 @@
 count kept on the service row.
 
 A run is counted in Redis, never as an UPDATE of the service row: every citizen running the most popular
-service at once would otherwise queue on one row lock. Two counters per run, in one pipeline:
+service at once would otherwise queue on one row lock. A person counts once per service and day (a
+HyperLogLog per service and day says whether they are new); a new person then adds to two counters:
 - a sorted set per city day, so "hot" means used in the last HOT_DAYS days, not popular years ago;
 - a hash of counts not yet written to PostgreSQL, which the `catalog.flush_uses` beat job adds to
   services.uses (the catalog's order and the search's tie-break) and then forgets.
@@ -18,29 +19,30 @@ import sqlalchemy as sa
 from redis.exceptions import ResponseError
 
 from app.catalog.models import Service
-from app.catalog.reads import invalidate, live
+from app.catalog.reads import invalidate, live, serves
 from app.clock import local, utcnow
 from app.db import unit_of_work
 from app.extensions import redis
 
 log = logging.getLogger(__name__)
 HOT_DAYS = 7
-DAY_KEY, SEEN_KEY = "catalog:uses:{day}", "catalog:seen:{day}"
+DAY_KEY, SEEN_KEY = "catalog:uses:{day}", "catalog:seen:{day}:{code}"
 PENDING_KEY, FLUSHING_KEY = "catalog:uses:pending", "catalog:uses:flushing"
 FLUSH_LOCK_KEY, FLUSH_LOCK_SECONDS = "catalog:uses:flush-lock", 300
 
 
-def _day_keys(days: int) -> list[str]:
+def _days(count: int) -> list[str]:
+    """The last `count` city days, today first, as 2026-11-22."""
     today = local(utcnow()).date()
-    return [DAY_KEY.format(day=(today - timedelta(days=n)).isoformat()) for n in range(days)]
+    return [(today - timedelta(days=n)).isoformat() for n in range(count)]
 
 
 def record_use(code: str, who: str) -> None:
     """Count one run by `who` (citizen:<id>, or ip:<address> for a guest): at most once per person per
     day, so a script rerunning one service cannot carry it to the front page. Best effort: a citizen's
     answer never fails because the counter could not count."""
-    today = _day_keys(1)[0]
-    seen = f"{SEEN_KEY.format(day=today.rsplit(':', 1)[1])}:{code}"
+    day = _days(1)[0]
+    today, seen = DAY_KEY.format(day=day), SEEN_KEY.format(day=day, code=code)
     try:
         pipe = redis.pipeline(transaction=False)
         pipe.pfadd(seen, who)  # a HyperLogLog: 12 KB at most per service and day, however many people
@@ -62,10 +64,10 @@ def hot(limit: int, district: str | None = None, audience: str | None = None) ->
     counts: dict[str, float] = {}
     try:
         pipe = redis.pipeline(transaction=False)
-        for key in _day_keys(HOT_DAYS):
-            pipe.zrange(key, 0, -1, withscores=True)
-        for day in pipe.execute():
-            for code, score in day:
+        for day in _days(HOT_DAYS):
+            pipe.zrange(DAY_KEY.format(day=day), 0, -1, withscores=True)
+        for ranking in pipe.execute():
+            for code, score in ranking:
                 code = code.decode() if isinstance(code, bytes) else code
                 counts[code] = counts.get(code, 0) + score
     except Exception:  # noqa: BLE001 - without Redis there is no recent use to rank by: the lifetime count
@@ -73,9 +75,7 @@ def hot(limit: int, district: str | None = None, audience: str | None = None) ->
     services = [
         s
         for s in live().services
-        if (not district or not s["districts"] or district in s["districts"])
-        and (not audience or audience in s["audience"])
-        and (counts.get(s["code"]) or (not counts and s["uses"]))
+        if serves(s, district, audience) and (counts.get(s["code"]) or (not counts and s["uses"]))
     ]
     services.sort(key=lambda s: (-counts.get(s["code"], 0), -s["uses"], s["code"]))
     return [s | {"recent_uses": int(counts.get(s["code"], 0))} for s in services[:limit]]

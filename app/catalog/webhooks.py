@@ -94,16 +94,11 @@ def set_url(caller: Caller, url: str | None) -> dict:
 def on_status_change(
     service: Service, version: ServiceVersion, action: str, before: str, after: str, comment: str | None
 ) -> None:
-    """Called in the transition's unit of work, rows locked, right after lifecycle.move()."""
+    """Called in the transition's unit of work, rows locked, after each move (a publish's `supersede` of
+    the version it replaces included)."""
     url = db.session.scalar(sa.select(Department.webhook_url).where(Department.code == service.department_code))
-    if not url:
-        return
-    _enqueue(url, service, version, action, before, after, (comment or "").strip() or None)
-    if action == "publish" and service.live_version_id not in (None, version.id):
-        # service._make_live retires the version live before this one, next in this unit of work.
-        previous = db.session.get(ServiceVersion, service.live_version_id)
-        if previous is not None and previous.status in {"LIVE", "SUSPENDED"}:
-            _enqueue(url, service, previous, "supersede", previous.status, "RETIRED", None)
+    if url:
+        _enqueue(url, service, version, action, before, after, (comment or "").strip() or None)
 
 
 def _enqueue(url, service, version, action, before, after, comment) -> None:

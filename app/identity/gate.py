@@ -68,10 +68,11 @@ def _count(pipe, subject: str) -> list[tuple[int, float]]:
     return [(amount, end) for _, amount, _, end in windows]
 
 
-def _refuse_if_over(counts: list, windows: list[tuple[int, float]]) -> None:
+def _refuse_if_over(counts: list[int], windows: list[tuple[int, float]]) -> None:
+    """429 if any count (one per window, in order) is over its window's amount."""
     now = time.time()
-    for index, (amount, window_end) in enumerate(windows):
-        if counts[2 * index] > amount:
+    for count, (amount, window_end) in zip(counts, windows, strict=True):
+        if count > amount:
             wait = max(1, math.ceil(window_end - now))
             code, message = HTTP_ERRORS[429]
             raise AppError(code, message, 429, {"retry_after_seconds": wait}, {"Retry-After": str(wait)})
@@ -89,7 +90,7 @@ def revoked_and_counted(revoked_key: str, subject: str, revoked_in_database: Cal
         log.warning("Redis unavailable for the token check; asking the database")
         return revoked_in_database()
     # The limit first: a revoked or expired token must not be a way to send requests without end.
-    _refuse_if_over(results[1:], windows)
+    _refuse_if_over(results[1::2], windows)  # each counter's INCR, skipping its EXPIRE
     return bool(results[0])
 
 
@@ -111,7 +112,7 @@ def count_default_limit(limited_endpoints: frozenset[str]) -> None:
             count = redis.incr(key)
             if count == 1:
                 redis.expire(key, expiry + 1)
-            counts += [count, None]
+            counts.append(count)
             windows.append((amount, end))
     except Exception:  # noqa: BLE001 - Redis down: not counted, as Flask-Limiter (RATELIMIT_SWALLOW_ERRORS) would
         log.warning("Redis unavailable for the rate limit; request let through uncounted")

@@ -12,11 +12,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from app.catalog.contract_keys import secret_for
 from app.catalog.form_inputs import check_inputs
-from app.catalog.models import Service, ServiceVersion
+from app.catalog.models import Service
+from app.catalog.reads import live_version_of
 from app.catalog.usage import record_use
 from app.city.models import Department
 from app.clock import shown
@@ -46,10 +45,7 @@ class Bound:
 
 def _live(code: str) -> Bound:
     row = db.session.execute(
-        sa.select(Service, ServiceVersion, Department.name)
-        .join(ServiceVersion, ServiceVersion.id == Service.live_version_id)
-        .join(Department, Department.code == Service.department_code)
-        .where(Service.code == code, ServiceVersion.status == "LIVE")
+        live_version_of(code).add_columns(Department.name).join(Department, Department.code == Service.department_code)
     ).first()
     if row is None:
         raise AppError("SERVICE_NOT_FOUND", "没有这个服务，或它暂停了", 404)
@@ -92,14 +88,12 @@ def query(caller: Caller, code: str, inputs: dict) -> dict:
     finally:
         db.session.rollback()  # end the read before the outbound call
     binding = bound.content["binding"]
-    if binding["type"] != "contract":
-        # Built-in connectors are bound once the connector registry exists; until then, say so plainly.
-        raise AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
-    if bound.secret is None:
-        # The key the service was approved with has been retired: the department must issue a new one.
+    if binding["type"] != "contract" or bound.secret is None:
+        # The key the service was approved with has been retired (the department must issue a new one),
+        # or it was bound to a built-in connector before the checklist refused those for inquiries.
         raise AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
     timeout = (contract.CONNECT_TIMEOUT_SECONDS, binding.get("timeout_seconds") or DEFAULT_READ_TIMEOUT)
-    # Unique per call, as the contract promises the department; our log line ties it to our request id.
+    # Unique per call, as the contract promises the department; a failure is logged with it and our request id.
     call_id = uuid.uuid4().hex
     try:
         answer = contract.call(

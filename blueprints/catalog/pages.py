@@ -76,16 +76,13 @@ def cached(view):
     return serve
 
 
-def page(build: Callable[[], tuple[int, object]]) -> Response:
-    """Build the answer of a @cached view and keep it for its generation.
-
-    `build` returns (generation, data ready for JSON); a generation below 0 means the catalog was read
-    without Redis, so nothing is kept.
-    """
+def page(build: Callable[[], object]) -> Response:
+    """Build the answer of a @cached view and keep it under the generation read before building: a
+    change made meanwhile can only make the kept answer newer than its generation, never older.
+    Nothing is kept while Redis cannot say which generation is current."""
     generation = reads.generation()
-    built_generation, data = build()
-    found = _finished(data)
-    if generation >= 0 and built_generation == generation:
+    found = _finished(build())
+    if generation >= 0:
         _PAGES.put(generation, _key(), found)
     return _response(*found)
 

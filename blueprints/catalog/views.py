@@ -54,11 +54,7 @@ class Services(MethodView):
         """Live services by category, district and audience, or found by `q` (Chinese, pinyin, initials)"""
         filters = (query["category"], *where(query), query["q"])
 
-        def build():
-            generation, services = reads.listing(*filters)
-            return generation, LiveServiceSchema(many=True).dump(services)
-
-        return pages.page(build)
+        return pages.page(lambda: LiveServiceSchema(many=True).dump(reads.listing(*filters)))
 
     @require_any(**DEPARTMENT)
     @blp.arguments(NewServiceSchema)
@@ -86,8 +82,7 @@ class ServiceDetail(MethodView):
     @blp.response(200, ServiceDetailSchema)
     def get(self, code):
         """A live service: what it does, its rules, its form"""
-        generation = reads.generation()  # read first: a publish meanwhile makes the answer newer, never older
-        return pages.page(lambda: (generation, ServiceDetailSchema().dump(reads.detail(code))))
+        return pages.page(lambda: ServiceDetailSchema().dump(reads.detail(code)))
 
 
 @blp.route("/catalog/services/<code>/versions")
