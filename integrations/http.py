@@ -6,6 +6,7 @@ import threading
 from urllib.parse import urlsplit
 
 import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, stop_after_delay, wait_random_exponential
 
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 
@@ -68,3 +69,49 @@ def post_json(
         raise UpstreamBadResponse(
             party, f"{where} answered HTTP {status} with a body that is not JSON", status
         ) from None
+
+
+def send(
+    party: str,
+    method: str,
+    url: str,
+    *,
+    params: dict | None = None,
+    data: bytes | None = None,
+    headers: dict | None = None,
+    timeout: tuple[float, float] = (CONNECT_TIMEOUT_SECONDS, 5.0),
+) -> requests.Response:
+    """Send one request; return the answer when it is under 500 (4xx included: the caller reads the party's
+    own error shape). Transport failures, 5xx, 408, 425 and 429 raise UpstreamUnavailable, a read timeout
+    UpstreamTimeout, a redirect UpstreamBadResponse."""
+    where = _where(url)
+    try:
+        response = pooled_session().request(
+            method, url, params=params, data=data, headers=headers or {}, timeout=timeout, allow_redirects=False
+        )
+    except requests.ConnectTimeout:
+        raise UpstreamUnavailable(party, f"cannot connect to {where} within {timeout[0]}s") from None
+    except requests.Timeout:
+        raise UpstreamTimeout(party, f"no answer from {where} within {timeout[1]}s") from None
+    except requests.RequestException as error:
+        raise UpstreamUnavailable(party, f"cannot reach {where}: {type(error).__name__}") from None
+    status = response.status_code
+    if status >= 500 or status in RETRYABLE_STATUSES:
+        raise UpstreamUnavailable(party, f"{where} answered HTTP {status}", status)
+    if 300 <= status < 400:
+        raise UpstreamBadResponse(party, f"{where} answered a redirect (HTTP {status})", status)
+    return response
+
+
+def retrying(attempts: int, budget_seconds: float) -> Retrying:
+    """Retries for an idempotent request: a request that may have been acted on must never be repeated.
+
+    Only "unavailable" is retried, after a short random wait (full jitter, so clients that failed together
+    do not come back together), within the budget; a read timeout is not: the citizen has waited it out.
+    """
+    return Retrying(
+        retry=retry_if_exception_type(UpstreamUnavailable),
+        stop=stop_after_attempt(max(attempts, 1)) | stop_after_delay(budget_seconds),
+        wait=wait_random_exponential(multiplier=0.1, max=1.0),
+        reraise=True,
+    )

@@ -43,3 +43,16 @@ def department_contract_key_id(department: str) -> str:
 
 def department_contract_secret(department: str) -> str:
     return hmac.new(DEPARTMENT_CONTRACT_SEED.encode(), department.encode(), hashlib.sha256).hexdigest()
+
+
+# The clouds' twins (integrations/clouds/<cloud>/sandbox.py): an app key and secret per cloud, the same on
+# every machine, because seed-demo stores them in the connectors' configuration before the server starts.
+CLOUD_SEED = "sandbox-cloud-connectors-not-secret"
+
+
+def cloud_app_key(cloud: str) -> str:
+    return f"city-services-{cloud}"
+
+
+def cloud_app_secret(cloud: str) -> str:
+    return hmac.new(CLOUD_SEED.encode(), cloud.encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,129 @@
+"""The guarded call to a connector operation: cache, circuit breaker, the call, and its figures.
+
+A fresh cached answer is served at once (one Redis read). Otherwise the breaker decides whether the call
+may go out; the party's failure (unavailable, timeout, an answer we cannot read, or the breaker failing
+fast) is answered from the cache, marked stale with its age, when the caller allows it and the
+operation's stale window still holds one; otherwise it is raised for the caller to map.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import redis as redis_lib
+
+from integrations.connectors import metrics
+from integrations.connectors.base import Connector, Identity
+from integrations.connectors.breaker import Breaker, BreakerOpen
+from integrations.connectors.cache import Cached, ResponseCache
+from integrations.errors import (
+    IntegrationError,
+    UpstreamBadResponse,
+    UpstreamRejected,
+    UpstreamTimeout,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    result: dict
+    as_of: datetime
+    stale: bool = False
+    age_seconds: int | None = None  # how old a cached answer is; None for a fresh call
+
+
+def _kind(error: IntegrationError) -> str:
+    if isinstance(error, BreakerOpen):
+        return "open"
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, UpstreamBadResponse):
+        return "bad_response"
+    if isinstance(error, UpstreamRejected):
+        return "rejected"
+    return "unavailable"
+
+
+class Gateway:
+    def __init__(self, redis: redis_lib.Redis, cache: ResponseCache, clock=time.time):
+        self.redis, self.cache, self.clock = redis, cache, clock
+
+    def breaker(self, connector: Connector) -> Breaker:
+        settings = connector.settings
+        return self.breaker_for(connector.name, settings["failure_threshold"], settings["open_seconds"])
+
+    def breaker_for(self, name: str, threshold: int, open_seconds: int) -> Breaker:
+        return Breaker(self.redis, name, threshold, open_seconds, self.clock)
+
+    def call(
+        self,
+        connector: Connector,
+        operation: str,
+        inputs: dict,
+        identity: Identity | None = None,
+        *,
+        allow_stale: bool = False,
+        use_cache: bool = True,
+    ) -> Outcome:
+        """`use_cache=False` for answers that must be live (verifying an account a citizen binds)."""
+        op = connector.operations[operation]
+        sealed = op.identity
+        cacheable = use_cache and op.idempotent
+        key = self.cache.key(connector.name, operation, inputs, identity) if cacheable else None
+        cached = self.cache.get(key, sealed) if key else None
+        if cached is not None and cached.age(self.clock()) < op.fresh_seconds:
+            metrics.CACHE.labels(connector.name, "hit").inc()
+            return Outcome(cached.result, cached.as_of)
+        breaker = self.breaker(connector)
+        started = time.perf_counter()
+        try:
+            admission = breaker.admit()
+            answer = connector.run(operation, inputs, identity)
+        except BreakerOpen as error:
+            self._record(connector.name, operation, error, started)
+            return self._instead(connector.name, op, cached, allow_stale, error)
+        except UpstreamRejected as error:
+            # The party answered: it is up, whatever it thought of the question.
+            pipe = self.redis.pipeline()
+            breaker.succeeded(admission, pipe)
+            self._record(connector.name, operation, error, started, pipe)
+            raise
+        except IntegrationError as error:
+            breaker.failed(admission)
+            self._record(connector.name, operation, error, started)
+            return self._instead(connector.name, op, cached, allow_stale, error)
+        pipe = self.redis.pipeline(transaction=False)
+        if key:
+            self.cache.put(key, answer, op.fresh_seconds + op.stale_seconds, sealed, pipe)
+        breaker.succeeded(admission, pipe)
+        self._record(connector.name, operation, None, started, pipe)
+        metrics.CACHE.labels(connector.name, "miss").inc()
+        return Outcome(answer.result, answer.as_of)
+
+    def _instead(self, name: str, op, cached: Cached | None, allow_stale: bool, error: IntegrationError) -> Outcome:
+        """The stale answer that may stand in for a failed call, or the failure itself."""
+        if allow_stale and op.stale_seconds and cached is not None:
+            age = cached.age(self.clock())
+            if age <= op.fresh_seconds + op.stale_seconds:
+                metrics.CACHE.labels(name, "stale").inc()
+                return Outcome(cached.result, cached.as_of, stale=True, age_seconds=int(age))
+        raise error
+
+    def _record(self, name: str, operation: str, error: IntegrationError | None, started: float, pipe=None):
+        ms = (time.perf_counter() - started) * 1000
+        outcome = "ok" if error is None else _kind(error)
+        # The error's own text names the party and the failure, never inputs (integrations/errors.py).
+        # A refusal with words for the citizen is the question's fault; one without (our credentials, our
+        # signature) is for the operators to see.
+        failure = None if error is None or getattr(error, "public_message", None) else str(error)
+        target = pipe if pipe is not None else self.redis.pipeline(transaction=False)
+        metrics.record(target, name, operation, outcome, ms, failure, self.clock())
+        try:
+            target.execute()
+        except redis_lib.RedisError:
+            log.warning("connector figures not written", extra={"connector": name})
