@@ -1,17 +1,25 @@
 """Twin of the sharing platform's population connector, over a small invented register of Zaozhuang people.
 
 Mounted at /_sandbox/sharing. DEMO_CITIZENS and DEMO_RELATIVES are the people it knows; everyone else is "不一致".
+
+Also its legal-entity register (法人库, twin_data.py): POST /legal-person/query, signed the platform's way
+(appKey, timestamp in ms, nonce and the code, sorted "k=v" joined by "&", hex HMAC-SHA256 `sign` in the
+body), refusing stale timestamps (E403) and replayed nonces (E409); E404 for a code it does not know.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import threading
+import time
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from app.identity.resident_id import make_valid
+from integrations.clouds.sharing import twin_data
 
 blueprint = Blueprint("sharing_twin", __name__)
 
@@ -38,6 +46,7 @@ SIGNED_FIELDS = ("appKey", "timestamp", "nonce", "xm", "sfzh")
 
 _lock = threading.Lock()
 _credentials = {"app_key": "sandbox-sharing-key", "app_secret": "sandbox-sharing-secret"}
+_nonces: dict[str, float] = {}  # of the legal-entity register's questions: nonce → until when it is kept
 
 
 def configure(app_key: str, app_secret: str) -> None:
@@ -46,7 +55,9 @@ def configure(app_key: str, app_secret: str) -> None:
 
 
 def reset() -> None:
-    """Nothing to forget: the register is fixed and the credentials are configuration."""
+    """The registers are fixed and the credentials are configuration: only the nonces seen are forgotten."""
+    with _lock:
+        _nonces.clear()
 
 
 def _expected_sign(body: dict, secret: str) -> str:
@@ -67,3 +78,58 @@ def verify():
     known = _REGISTER.get(str(body["sfzh"]).strip().upper())
     result = "一致" if known is not None and known == str(body["xm"]).strip() else "不一致"
     return jsonify(code="0000", msg="成功", data={"result": result})
+
+
+# -- the legal-entity register (法人库) -------------------------------------------------------------
+
+LEGAL_SIGNED_FIELDS = ("appKey", "timestamp", "nonce", "tyshxydm")
+CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+BEIJING = timezone(timedelta(hours=8))
+
+
+def _fresh_request(body: dict) -> tuple[str, str] | None:
+    """None for a fresh, signed question; otherwise (code, msg) of the platform's refusal."""
+    with _lock:
+        app_key, secret = _credentials["app_key"], _credentials["app_secret"]
+    canonical = "&".join(f"{key}={body.get(key, '')}" for key in sorted(LEGAL_SIGNED_FIELDS))
+    expected = hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    if body["appKey"] != app_key or not hmac.compare_digest(str(body["sign"]), expected):
+        return "E401", "签名错误"
+    try:
+        age = abs(time.time() - int(body["timestamp"]) / 1000)
+    except (TypeError, ValueError):
+        return "E400", "timestamp 格式错误"
+    if age > 300:
+        return "E403", "请求已过期"
+    now, nonce = time.monotonic(), str(body["nonce"])
+    with _lock:
+        for old in [n for n, until in _nonces.items() if until < now]:
+            del _nonces[old]
+        if nonce in _nonces:
+            return "E409", "重复请求"
+        _nonces[nonce] = now + 600
+    return None
+
+
+def _synchronised_at() -> str:
+    """The register is copied from the market regulator's nightly at 02:00."""
+    now = datetime.now(BEIJING)
+    sync = now.replace(hour=2, minute=0, second=0, microsecond=0)
+    return f"{sync if sync <= now else sync - timedelta(days=1):%Y-%m-%d %H:%M:%S}"
+
+
+@blueprint.post("/legal-person/query")
+def legal_person():
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not all(body.get(key) for key in (*LEGAL_SIGNED_FIELDS, "sign")):
+        return jsonify(code="E400", msg="参数缺失")
+    refusal = _fresh_request(body)
+    if refusal is not None:
+        return jsonify(code=refusal[0], msg=refusal[1])
+    code = str(body["tyshxydm"]).strip().upper()
+    if not CREDIT_CODE.match(code):
+        return jsonify(code="E400", msg="统一社会信用代码格式错误")
+    record = twin_data.LEGAL_ENTITIES.get(code)
+    if record is None:
+        return jsonify(code="E404", msg="未查询到该市场主体登记信息")
+    return jsonify(code="0000", msg="成功", data={**record, "sjtbsj": _synchronised_at()})

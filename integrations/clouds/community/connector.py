@@ -1,0 +1,199 @@
+"""Connector of the community cloud (智慧社区云): the community directory and property fee accounts."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+import marshmallow as ma
+
+from app.clock import CITY_TZ
+from app.security.pii import mask_name
+from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
+from integrations.connectors.signing import SignedQuery
+from integrations.errors import UpstreamBadResponse, UpstreamRejected
+
+PAGE_SIZE = 10  # the twin's largest page
+MAX_PAGES = 10  # a hundred communities; more means the twin is looping
+BILL_STATES = {"未缴": "unpaid", "已缴": "paid", "逾期": "overdue"}
+PROPERTY_ACCOUNT = ma.fields.String(
+    required=True,
+    validate=ma.validate.Regexp(r"^[A-Za-z]{2}[0-9]{4,10}$", error="物业账户编号应为2位字母加数字"),
+    metadata={"description": "property account (物业账户), e.g. GM0302501"},
+)
+
+
+class CommunitiesInput(ma.Schema):
+    district = ma.fields.String(load_default=None, validate=ma.validate.Regexp(r"^[0-9]{6}$"))
+
+
+class PropertyAccountInput(ma.Schema):
+    account_no = PROPERTY_ACCOUNT
+
+
+class PropertyVerifyInput(ma.Schema):
+    account_no = PROPERTY_ACCOUNT
+    holder_name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
+
+
+class CommunityEntry(ma.Schema):
+    code = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    district = ma.fields.String(required=True)
+    district_name = ma.fields.String(required=True)
+    address = ma.fields.String(required=True)
+    office_phone = ma.fields.String(required=True)
+    property_company = ma.fields.String(required=True)
+    property_hotline = ma.fields.String(required=True)
+
+
+class CommunityDirectory(ma.Schema):
+    district = ma.fields.String(required=True, allow_none=True)
+    communities = ma.fields.List(ma.fields.Nested(CommunityEntry), required=True)
+
+
+class PropertyBill(ma.Schema):
+    bill_id = ma.fields.String(required=True)
+    period = ma.fields.String(required=True, metadata={"description": "YYYY-MM"})
+    amount_fen = ma.fields.Integer(required=True)
+    due_date = ma.fields.Date(required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(BILL_STATES.values()))
+
+
+class PropertyBills(ma.Schema):
+    account_no = ma.fields.String(required=True)
+    holder = ma.fields.String(required=True, metadata={"description": "masked: 张*"})
+    address = ma.fields.String(required=True, metadata={"description": "masked: digits hidden"})
+    community = ma.fields.String(required=True)
+    community_code = ma.fields.String(required=True)
+    property_company = ma.fields.String(required=True)
+    property_hotline = ma.fields.String(required=True)
+    bills = ma.fields.List(ma.fields.Nested(PropertyBill), required=True, metadata={"description": "newest first"})
+    arrears_fen = ma.fields.Integer(required=True)
+
+
+def masked_address(text: str) -> str:
+    return re.sub(r"[0-9]", "*", text)
+
+
+@register
+class CommunityConnector(Connector):
+    kind = "community"
+    title = "智慧社区云"
+    operations = {
+        "communities": Operation(
+            "社区及物业名录", CommunitiesInput, CommunityDirectory, fresh_seconds=86400, stale_seconds=7 * 86400
+        ),
+        "property_bills": Operation(
+            "物业费账单",
+            PropertyAccountInput,
+            PropertyBills,
+            fresh_seconds=300,
+            stale_seconds=86400,
+            account="property",
+        ),
+        "verify_property_account": Operation("核验物业账户", PropertyVerifyInput, VerifiedAccount, internal=True),
+    }
+    accounts = {"property": "verify_property_account"}
+
+    def make_signer(self):
+        return SignedQuery(self.settings["app_key"], self.settings["app_secret"], app_id_param="app_key")
+
+    def communities(self, inputs, identity):
+        district = inputs.get("district")
+        entries, offset, total, as_of = [], 0, 1, None
+        for _ in range(MAX_PAGES):
+            if offset >= total:
+                break
+            params = {"offset": str(offset), "limit": str(PAGE_SIZE)} | ({"qxdm": district} if district else {})
+            result, _ = self._result("GET", "/open/v1/communities", params=params)
+            try:
+                rows = result["rows"]
+                entries += [self._community(row) for row in rows]
+                total, offset = int(result["total"]), offset + len(rows)
+                as_of = as_of or self._time(result["gxsj"])
+            except (KeyError, TypeError, ValueError):
+                raise UpstreamBadResponse(self.name, "communities: a page without its fields") from None
+            if not rows:
+                break
+        return Answer({"district": district, "communities": entries}, as_of)
+
+    def property_bills(self, inputs, identity):
+        result, as_of = self._result("GET", "/open/v1/property/bills", params={"zhbh": inputs["account_no"].upper()})
+        try:
+            answer = {
+                "account_no": str(result["zhbh"]),
+                "holder": mask_name(str(result["yzxm"])),
+                "address": masked_address(str(result["fwdz"])),
+                "community": str(result["sqmc"]),
+                "community_code": str(result["sqbm"]),
+                "property_company": str(result["wygs"]),
+                "property_hotline": str(result["wyrx"]),
+                "bills": [self._bill(row) for row in result["zdlb"]],
+                "arrears_fen": _fen(result["qfze"]),
+            }
+        except (KeyError, TypeError, ValueError, InvalidOperation):
+            raise UpstreamBadResponse(self.name, "property bills: an answer without its fields") from None
+        return Answer(answer, as_of)
+
+    def verify_property_account(self, inputs, identity):
+        body = {"zhbh": inputs["account_no"].upper(), "yzxm": inputs["holder_name"]}
+        result, as_of = self._result("POST", "/open/v1/property/owner/check", json_body=body)
+        try:
+            answer = {
+                "account_no": str(result["zhbh"]),
+                "holder": mask_name(str(result["yzxm"])),
+                "label": masked_address(str(result["fwdz"])),
+            }
+        except (KeyError, TypeError):
+            raise UpstreamBadResponse(self.name, "owner check: an answer without its fields") from None
+        return Answer(answer, as_of)
+
+    # -- the twin's manners ----------------------------------------------------------------------
+
+    def _result(self, method: str, path: str, **kwargs) -> tuple[dict, datetime]:
+        """The `result` of a successful answer and its serverTime; the twin's refusals as our errors."""
+        response = self.request(method, path, **kwargs)
+        body = self.json_of(response)
+        if response.status_code == 200 and body.get("success") is True and isinstance(body.get("result"), dict):
+            try:
+                return body["result"], self._time(body["serverTime"])
+            except (KeyError, ValueError):
+                raise UpstreamBadResponse(self.name, "serverTime not in yyyy-MM-dd HH:mm:ss") from None
+        status, code = response.status_code, str(body.get("errCode", ""))
+        message = str(body.get("errMsg") or "")[:100]
+        if status == 404 and code.endswith("NOT_FOUND"):
+            raise UpstreamRejected(self.name, f"refused: {code}", status, public_message=message, reason="not_found")
+        if status == 403 and code == "OWNER_MISMATCH":
+            raise UpstreamRejected(self.name, f"refused: {code}", status, public_message=message, reason="forbidden")
+        if status == 400 and code == "PARAM_INVALID":
+            raise UpstreamRejected(self.name, f"refused: {code}", status, public_message=message, reason="invalid")
+        if status == 401 and code.startswith("AUTH_"):  # our key, signature or clock: an operator must look
+            raise UpstreamRejected(self.name, f"refused our signature: {code}", status)
+        raise UpstreamBadResponse(self.name, f"HTTP {status} without a known answer")
+
+    def _time(self, text) -> datetime:
+        return datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CITY_TZ)
+
+    def _community(self, row: dict) -> dict:
+        fields = ("sqbm", "sqmc", "qxdm", "qxmc", "dz", "bgdh", "wygs", "wyrx")
+        names = ("code", "name", "district", "district_name", "address", "office_phone", "property_company")
+        return dict(zip((*names, "property_hotline"), (str(row[field]) for field in fields), strict=True))
+
+    def _bill(self, row: dict) -> dict:
+        status = BILL_STATES.get(str(row["jfzt"]))
+        if status is None:
+            raise ValueError("unknown jfzt")
+        return {
+            "bill_id": str(row["zdbh"]),
+            "period": datetime.strptime(str(row["zdqj"]), "%Y-%m").strftime("%Y-%m"),
+            "amount_fen": _fen(row["yjje"]),
+            "due_date": datetime.strptime(str(row["jzrq"]), "%Y-%m-%d").date().isoformat(),
+            "status": status,
+        }
+
+
+def _fen(yuan) -> int:
+    # Through str: the twin's yuan are JSON numbers, and 0.1 as a float is not quite a tenth.
+    return int((Decimal(str(yuan)) * 100).to_integral_value())

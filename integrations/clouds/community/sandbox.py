@@ -1,0 +1,173 @@
+"""Twin of the community cloud (智慧社区云, 民政局 and 住建局): the community directory and property fees.
+
+Its own manners: a signed query string (app_key, timestamp in seconds, nonce, upper-case HMAC-SHA256 hex
+`sign` over the sorted query; a body is bound by its SHA-256 in `content_sha256`); success is HTTP 200
+{"success": true, "result": {...}, "serverTime": "yyyy-MM-dd HH:mm:ss"}, a refusal an HTTP 4xx
+{"success": false, "errCode": "...", "errMsg": "..."}; pinyin-initial field names (sqmc 社区名称,
+zhbh 账户编号…), money in yuan as numbers, dates "yyyy-MM-dd", bill states in words (未缴/已缴/逾期),
+and the directory paged by offset/limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import threading
+import time
+from datetime import datetime, timedelta
+
+from flask import Blueprint, jsonify, request
+
+from app.clock import CITY_TZ
+from integrations.clouds.community import twin_data
+from integrations.sandbox import keyring
+
+CLOUD = "community"
+blueprint = Blueprint("community_twin", __name__)
+MAX_LIMIT = 10
+_lock = threading.Lock()
+_nonces: dict[str, float] = {}
+
+
+def reset() -> None:
+    with _lock:
+        _nonces.clear()
+    twin_data.reset()
+
+
+def _refuse(status: int, code: str, message: str):
+    return jsonify(success=False, errCode=code, errMsg=message), status
+
+
+def _answer(result: dict):
+    return jsonify(success=True, result=result, serverTime=f"{datetime.now(CITY_TZ):%Y-%m-%d %H:%M:%S}")
+
+
+def _check_signature():
+    """None when the query string (and body) is signed by the city's app; otherwise the twin's refusal."""
+    params = request.args.to_dict()
+    given = params.pop("sign", "")
+    if params.get("app_key") != keyring.cloud_app_key(CLOUD):
+        return _refuse(401, "AUTH_APP_KEY", "app_key 不存在")
+    try:
+        age = abs(time.time() - int(params.get("timestamp", "")))
+    except ValueError:
+        return _refuse(401, "AUTH_TIMESTAMP", "timestamp 格式错误")
+    if age > 300:
+        return _refuse(401, "AUTH_TIMESTAMP", "请求时间戳已过期")
+    body = request.get_data()
+    if body and params.get("content_sha256") != hashlib.sha256(body).hexdigest():
+        return _refuse(401, "AUTH_BODY", "请求体摘要不符")
+    canonical = "&".join(f"{key}={params[key]}" for key in sorted(params))
+    expected = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), canonical.encode(), hashlib.sha256)
+    if not hmac.compare_digest(given, expected.hexdigest().upper()):
+        return _refuse(401, "AUTH_SIGN", "签名校验失败")
+    nonce, now = params.get("nonce", ""), time.monotonic()
+    with _lock:
+        for old in [n for n, until in _nonces.items() if until < now]:
+            del _nonces[old]
+        if not nonce or nonce in _nonces:
+            return _refuse(401, "AUTH_NONCE", "请求重复")
+        _nonces[nonce] = now + 600
+    return None
+
+
+@blueprint.get("/open/v1/communities")
+def communities():
+    refusal = _check_signature()
+    if refusal is not None:
+        return refusal
+    district = request.args.get("qxdm", "")
+    if district and district not in twin_data.DISTRICT_NAMES:
+        return _refuse(404, "REGION_NOT_FOUND", "行政区划代码不存在")
+    try:
+        offset = max(int(request.args.get("offset", "0")), 0)
+        limit = min(max(int(request.args.get("limit", str(MAX_LIMIT))), 1), MAX_LIMIT)
+    except ValueError:
+        return _refuse(400, "PARAM_INVALID", "分页参数错误")
+    found = [c for c in twin_data.COMMUNITIES if not district or c.district == district]
+    rows = [
+        {
+            "sqbm": c.code,
+            "sqmc": c.name,
+            "qxdm": c.district,
+            "qxmc": twin_data.DISTRICT_NAMES[c.district],
+            "dz": c.address,
+            "bgdh": c.office_phone,
+            "wygs": c.property_company,
+            "wyrx": c.property_hotline,
+        }
+        for c in found[offset : offset + limit]
+    ]
+    # The directory is rebuilt from the district offices' returns every night at two.
+    now = datetime.now(CITY_TZ)
+    rebuilt = now.replace(hour=2, minute=0, second=0, microsecond=0)
+    if rebuilt > now:
+        rebuilt -= timedelta(days=1)
+    page = {"total": len(found), "offset": offset, "limit": limit, "rows": rows}
+    return _answer(page | {"gxsj": f"{rebuilt:%Y-%m-%d %H:%M:%S}"})
+
+
+def _masked(owner: str) -> str:
+    return owner[0] + "*" * (len(owner) - 1)
+
+
+def _account_or_refusal(number: str):
+    if not re.fullmatch(r"[A-Z]{2}[0-9]{4,10}", number):
+        return None, _refuse(400, "PARAM_INVALID", "账户编号格式错误")
+    account = twin_data.find_account(number)
+    if account is None:
+        return None, _refuse(404, "ACCOUNT_NOT_FOUND", "未查询到该物业账户")
+    return account, None
+
+
+@blueprint.get("/open/v1/property/bills")
+def property_bills():
+    refusal = _check_signature()
+    if refusal is not None:
+        return refusal
+    account, refusal = _account_or_refusal(request.args.get("zhbh", ""))
+    if refusal is not None:
+        return refusal
+    bills = twin_data.bills_of(account, datetime.now(CITY_TZ).date())
+    community = account.community
+    return _answer(
+        {
+            "zhbh": account.number,
+            "yzxm": _masked(account.owner),
+            "fwdz": f"{community.name}{re.sub('[0-9]', '*', account.room)}",
+            "sqbm": community.code,
+            "sqmc": community.name,
+            "wygs": community.property_company,
+            "wyrx": community.property_hotline,
+            "qfze": float(sum(b["amount"] for b in bills if b["state"] != "已缴")),
+            "zdlb": [
+                {
+                    "zdbh": b["number"],
+                    "zdqj": f"{b['month']:%Y-%m}",
+                    "yjje": float(b["amount"]),
+                    "jzrq": f"{b['due']:%Y-%m-%d}",
+                    "jfzt": b["state"],
+                }
+                for b in bills
+            ],
+        }
+    )
+
+
+@blueprint.post("/open/v1/property/owner/check")
+def owner_check():
+    refusal = _check_signature()
+    if refusal is not None:
+        return refusal
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.get("zhbh") or not body.get("yzxm"):
+        return _refuse(400, "PARAM_INVALID", "缺少账户编号或业主姓名")
+    account, refusal = _account_or_refusal(str(body["zhbh"]))
+    if refusal is not None:
+        return refusal
+    if str(body["yzxm"]).strip() != account.owner:
+        return _refuse(403, "OWNER_MISMATCH", "业主姓名与账户信息不符")
+    room = re.sub("[0-9]", "*", account.room)
+    return _answer({"zhbh": account.number, "yzxm": _masked(account.owner), "fwdz": f"{account.community.name}{room}"})

@@ -1,0 +1,222 @@
+"""Twin of the social security cloud (智慧社保云, 人社局): insurances, contributions, pension accounts, cards.
+
+Its own manners: requests signed in X-Hrss-* headers (key, timestamp in milliseconds, nonce, base64
+HMAC-SHA256 over method, path, sorted query, timestamp, nonce and the body's SHA-256); every question a
+POST whose JSON body names the person in the national social insurance codes (aac003 姓名, aac002 公民身份
+号码); answers HTTP 200 as {"retcode": "000000", "retmsg": ..., "cxsj": yyyyMMddHHmmss, "outdata": {...}}
+or a six-digit retcode (9001xx our credentials, 300001 no record, 300002 a malformed question, 300003
+someone else's card); dates yyyyMMdd, months yyyyMM, money in yuan as strings with two decimals;
+contribution records paged by `offset` and `limit` (at most 20).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+from flask import Blueprint, jsonify, request
+
+from integrations.clouds.social_security import twin_data as data
+from integrations.sandbox import keyring
+
+CLOUD = "social_security"
+blueprint = Blueprint("social_security_twin", __name__)
+BEIJING = timezone(timedelta(hours=8))
+MAX_LIMIT = 20
+CARD = re.compile(r"^[A-Z0-9]{9,12}$")
+_lock = threading.Lock()
+_nonces: dict[str, float] = {}
+
+
+def reset() -> None:
+    with _lock:
+        _nonces.clear()
+
+
+def _now() -> datetime:
+    return datetime.now(BEIJING)
+
+
+def _fail(retcode: str, retmsg: str):
+    return jsonify(retcode=retcode, retmsg=retmsg, cxsj=f"{_now():%Y%m%d%H%M%S}", outdata=None)
+
+
+def _ok(outdata: dict):
+    return jsonify(retcode="000000", retmsg="交易成功", cxsj=f"{_now():%Y%m%d%H%M%S}", outdata=outdata)
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def _check_signature():
+    """None when the request carries the city app's signature; otherwise the twin's refusal."""
+    headers = request.headers
+    if headers.get("X-Hrss-Key") != keyring.cloud_app_key(CLOUD):
+        return _fail("900101", "接入方标识无效")
+    timestamp, nonce = headers.get("X-Hrss-Timestamp", ""), headers.get("X-Hrss-Nonce", "")
+    try:
+        age = abs(time.time() - int(timestamp) / 1000)
+    except ValueError:
+        return _fail("900102", "时间戳无效")
+    if age > 300:
+        return _fail("900102", "请求时间戳已过期")
+    query = request.args.to_dict()
+    lines = (
+        request.method.upper(),
+        request.root_path + request.path,  # as signed: under make run the sandbox sits below /_sandbox
+        "&".join(f"{key}={query[key]}" for key in sorted(query)),
+        timestamp,
+        nonce,
+        hashlib.sha256(request.get_data()).hexdigest(),
+    )
+    mac = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), "\n".join(lines).encode(), hashlib.sha256)
+    if not hmac.compare_digest(headers.get("X-Hrss-Signature", ""), base64.b64encode(mac.digest()).decode()):
+        return _fail("900103", "签名验证失败")
+    now = time.monotonic()
+    with _lock:
+        for old in [n for n, until in _nonces.items() if until < now]:
+            del _nonces[old]
+        if not nonce or nonce in _nonces:
+            return _fail("900104", "重复请求")
+        _nonces[nonce] = now + 600
+    return None
+
+
+def _person():
+    """(refusal or None, body, id number, the insured person): the signed body names the person."""
+    refusal = _check_signature()
+    if refusal is not None:
+        return refusal, None, None, None
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.get("aac003") or not body.get("aac002"):
+        return _fail("300002", "参数校验失败：缺少人员信息"), None, None, None
+    id_number = str(body["aac002"]).upper()
+    person = data.PEOPLE.get(id_number)
+    if person is None or person.name != body["aac003"]:
+        return _fail("300001", "未查询到参保人员信息"), None, None, None
+    return None, body, id_number, person
+
+
+def _this_month() -> int:
+    now = _now()
+    return now.year * 12 + now.month - 1
+
+
+@blueprint.post("/rsapi/cbxx/query")
+def insured_info():
+    refusal, _, _, person = _person()
+    if refusal is not None:
+        return refusal
+    this_month = _this_month()
+    rows = [
+        {
+            "aae140": i.code,
+            "aae140_mc": data.INSURANCES[i.code],
+            "aac008": i.status,
+            "aae030": i.since,
+            "aae180": _yuan(data.base_fen(person, min(data.last_paid(person, i, this_month), this_month))),
+            "jfys": data.months_paid(person, i, this_month),
+        }
+        for i in person.insurances
+    ]
+    return _ok({"aab004": person.employer, "cbxx": rows})
+
+
+@blueprint.post("/rsapi/jfxx/query")
+def contributions():
+    refusal, body, _, person = _person()
+    if refusal is not None:
+        return refusal
+    try:
+        year, offset = int(body.get("aae001", "")), int(body.get("offset", 0))
+        limit = min(int(body.get("limit", MAX_LIMIT)), MAX_LIMIT)
+    except (TypeError, ValueError):
+        return _fail("300002", "参数校验失败：年度或分页参数无效")
+    if not 2000 <= year <= 2100 or offset < 0 or limit < 1:
+        return _fail("300002", "参数校验失败：年度或分页参数无效")
+    rows = data.contribution_rows(person, year, _this_month())
+    page = [
+        {**row, "aae180": _yuan(row["aae180"]), "aae022": _yuan(row["aae022"]), "aae021": _yuan(row["aae021"])}
+        for row in rows[offset : offset + limit]
+    ]
+    return _ok({"total": len(rows), "offset": offset, "limit": limit, "rows": page})
+
+
+@blueprint.post("/rsapi/ylzh/query")
+def pension_account():
+    refusal, _, _, person = _person()
+    if refusal is not None:
+        return refusal
+    account = data.pension_account(person, _this_month())
+    if account is None:
+        return _fail("300001", "未查询到养老保险个人账户")
+    return _ok(
+        {
+            "grzhye": _yuan(account["balance"]),
+            "grjfbj": _yuan(account["principal"]),
+            "ljjfys": account["months"],
+            "zhjzny": data.month_text(account["last"]),
+        }
+    )
+
+
+def _own_card(body: dict, id_number: str):
+    """The card's number, or a refusal: unknown cards and other people's are told apart."""
+    card = str(body.get("aaz500", "")).upper()
+    if not CARD.match(card):
+        return None, _fail("300002", "参数校验失败：社会保障卡号格式错误")
+    owner = data.CARDS.get(card)
+    if owner is None:
+        return None, _fail("300001", "社会保障卡号不存在")
+    if owner != id_number:
+        return None, _fail("300003", "社会保障卡与本人身份信息不符")
+    return card, None
+
+
+@blueprint.post("/rsapi/sbk/hy")
+def verify_card():
+    refusal, body, id_number, person = _person()
+    if refusal is not None:
+        return refusal
+    card, refusal = _own_card(body, id_number)
+    if refusal is not None:
+        return refusal
+    return _ok(
+        {"aaz500": card, "aac003": person.name[0] + "*" * (len(person.name) - 1), "kzt": "1", "yhmc": person.bank}
+    )
+
+
+@blueprint.post("/rsapi/lhjy/qfmx")
+def flexible_bills():
+    refusal, body, id_number, person = _person()
+    if refusal is not None:
+        return refusal
+    card, refusal = _own_card(body, id_number)
+    if refusal is not None:
+        return refusal
+    if person.flexible_since is None:
+        return _fail("300001", "未查询到灵活就业人员参保登记")
+    this_month, today = _this_month(), _now().date()
+    rows, due = [], 0
+    for bill in data.flexible_bills(person, this_month):
+        period = data.month_text(bill["month"])
+        following = bill["month"] + 1  # due by the last day of the month billed
+        last_day = datetime(following // 12, following % 12 + 1, 1).date() - timedelta(days=1)
+        status = "1" if not bill["owed"] else ("2" if last_day < today else "0")
+        due += bill["amount"] if bill["owed"] else 0
+        rows.append(
+            {
+                "djbh": f"LH{card[-6:]}{period}",
+                "aae002": period,
+                "yjje": _yuan(bill["amount"]),
+                "jfjzrq": f"{last_day:%Y%m%d}",
+                "jfzt": status,  # 0 未缴, 1 已缴, 2 逾期未缴
+            }
+        )
+    return _ok({"aaz500": card, "qfze": _yuan(due), "rows": rows})

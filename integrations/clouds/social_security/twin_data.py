@@ -1,0 +1,194 @@
+"""The social security twin's insured people: the demo citizens (and one relative), their insurances and cards.
+
+Invented but plausible: Shandong's contribution rates, card numbers in the national format (a letter and
+eight characters), employers from the twin legal-entity register. Months are counted as
+year * 12 + month - 1, so that arithmetic on them is plain integer arithmetic.
+
+Cards: 张伟 A37040219, 王芳 A37040388, 李娜 B37040412, 刘洋 A37040556, 陈静 C37040607, 孙浩 A37048133,
+赵丽 (relative) A37040290. The other relatives have no social security records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+
+# aae140 险种类型 → name, and the per-mille rates of the base (personal, employer).
+INSURANCES = {
+    "110": "企业职工基本养老保险",
+    "210": "失业保险",
+    "310": "职工基本医疗保险",
+    "410": "工伤保险",
+    "510": "生育保险",
+}
+EMPLOYEE_RATES = {"110": (80, 160), "210": (3, 7), "310": (20, 70), "410": (0, 5), "510": (0, 10)}
+FLEXIBLE_RATES = {"110": (200, 0), "310": (90, 0)}  # 灵活就业: the person pays all of it
+PERSONAL_ACCOUNT_PERMILLE = 80  # of the pension base, credited to the personal account
+BASE_YEAR = 2026  # the bases below are this year's; earlier years' were 4% a year lower
+
+
+@dataclass(frozen=True)
+class Insurance:
+    code: str  # aae140
+    status: str  # aac008: 1 参保缴费, 2 暂停缴费, 3 终止参保
+    since: str  # aae030, yyyyMMdd
+    paid_until: str | None = None  # yyyyMM: the last month paid when no longer paying; None: paying now
+
+
+@dataclass(frozen=True)
+class Insured:
+    name: str
+    card: str  # aaz500 社会保障卡号
+    bank: str  # the card's co-branding bank
+    employer: str  # aab004, "" for flexible employment (灵活就业)
+    base_yuan: int  # this year's contribution base
+    insurances: tuple[Insurance, ...]
+    flexible_since: str | None = None  # yyyyMM: from this month on, paid as a flexible-employment person
+    owed_months: int = 0  # flexible: the latest months not yet paid
+
+
+def _id(name: str) -> str:
+    return next(p["id_number"] for p in (*DEMO_CITIZENS, *DEMO_RELATIVES) if p["name"] == name)
+
+
+def _all_five(status: str, since: str, paid_until: str | None = None) -> tuple[Insurance, ...]:
+    return tuple(Insurance(code, status, since, paid_until) for code in INSURANCES)
+
+
+PEOPLE: dict[str, Insured] = {
+    _id("张伟"): Insured(
+        "张伟", "A37040219", "中国工商银行", "枣庄鲁南机械制造有限公司", 6500, _all_five("1", "20080701")
+    ),
+    _id("王芳"): Insured(
+        "王芳", "A37040388", "中国建设银行", "山东鲁南恒达物流有限公司", 5200, _all_five("1", "20130301")
+    ),
+    _id("李娜"): Insured(
+        "李娜",
+        "B37040412",
+        "中国农业银行",
+        "",
+        4000,
+        (
+            Insurance("110", "1", "20000801"),
+            Insurance("310", "1", "20000801"),
+            Insurance("210", "3", "20000801", "201905"),
+            Insurance("410", "3", "20000801", "201905"),
+            Insurance("510", "3", "20000801", "201905"),
+        ),
+        flexible_since="201906",
+        owed_months=2,
+    ),
+    _id("刘洋"): Insured(
+        "刘洋", "A37040556", "中国银行", "枣庄高新区云帆信息科技有限公司", 4800, _all_five("1", "20230701")
+    ),
+    _id("陈静"): Insured(
+        "陈静",
+        "C37040607",
+        "中国工商银行",
+        "枣庄市山亭区供销合作社",
+        5600,
+        (
+            Insurance("110", "3", "19880701", "202204"),  # retired: draws her pension, pays no more
+            Insurance("310", "1", "19880701", "202204"),  # retirees stay insured without paying
+            Insurance("210", "3", "19880701", "202204"),
+            Insurance("410", "3", "19880701", "202204"),
+            Insurance("510", "3", "19880701", "202204"),
+        ),
+    ),
+    _id("孙浩"): Insured(
+        "孙浩",
+        "A37048133",
+        "中国邮政储蓄银行",
+        "",
+        4500,
+        (Insurance("110", "1", "20170501"), Insurance("310", "2", "20170501", "202312")),
+        flexible_since="201705",
+        owed_months=1,
+    ),
+    _id("赵丽"): Insured(
+        "赵丽", "A37040290", "中国建设银行", "枣庄市市中区光明路幼儿园", 4600, _all_five("1", "20100901")
+    ),
+}
+CARDS = {person.card: id_number for id_number, person in PEOPLE.items()}
+
+
+def month_index(yyyymm: str) -> int:
+    return int(yyyymm[:4]) * 12 + int(yyyymm[4:6]) - 1
+
+
+def month_text(index: int) -> str:
+    return f"{index // 12:04d}{index % 12 + 1:02d}"
+
+
+def base_fen(person: Insured, month: int) -> int:
+    years_back = max(BASE_YEAR - month // 12, 0)
+    return round(person.base_yuan * 0.96**years_back) * 100
+
+
+def last_paid(person: Insured, insurance: Insurance, this_month: int) -> int:
+    """The last month paid: contributions are collected in the month they are for (当月缴当月)."""
+    if insurance.paid_until:
+        return month_index(insurance.paid_until)
+    return this_month - person.owed_months
+
+
+def rates(person: Insured, code: str, month: int) -> tuple[int, int]:
+    flexible = person.flexible_since is not None and month >= month_index(person.flexible_since)
+    return FLEXIBLE_RATES.get(code, (0, 0)) if flexible else EMPLOYEE_RATES[code]
+
+
+def contribution_rows(person: Insured, year: int, this_month: int) -> list[dict]:
+    """Every insurance's month of `year`, paid or owed, in the twin's own fields; month then aae140 order."""
+    rows = []
+    for month in range(year * 12, year * 12 + 12):
+        for insurance in sorted(person.insurances, key=lambda i: i.code):
+            start, paid = month_index(insurance.since[:6]), last_paid(person, insurance, this_month)
+            owed = insurance.paid_until is None and paid < month <= this_month
+            if month < start or (month > paid and not owed):
+                continue
+            personal, employer = rates(person, insurance.code, month)
+            if personal == employer == 0:
+                continue  # an insurance a flexible-employment person does not pay
+            base = base_fen(person, month)
+            rows.append(
+                {
+                    "aae002": month_text(month),
+                    "aae140": insurance.code,
+                    "aae180": base,
+                    "aae022": base * personal // 1000,
+                    "aae021": base * employer // 1000,
+                    "aae078": "0" if owed else "1",  # 到账标志: 1 已到账, 0 欠费
+                }
+            )
+    return rows
+
+
+def months_paid(person: Insured, insurance: Insurance, this_month: int) -> int:
+    return max(last_paid(person, insurance, this_month) - month_index(insurance.since[:6]) + 1, 0)
+
+
+def pension_account(person: Insured, this_month: int) -> dict | None:
+    """Balance, principal (fen), months and the last month credited; None without pension insurance."""
+    pension = next((i for i in person.insurances if i.code == "110"), None)
+    if pension is None:
+        return None
+    first, last = month_index(pension.since[:6]), last_paid(person, pension, this_month)
+    principal = sum(base_fen(person, m) * PERSONAL_ACCOUNT_PERMILLE // 1000 for m in range(first, last + 1))
+    years = (last - first + 1) / 12
+    interest = round(principal * 0.035 * years / 2)  # credited yearly on a growing balance: about half
+    return {"balance": principal + interest, "principal": principal, "months": last - first + 1, "last": last}
+
+
+def flexible_bills(person: Insured, this_month: int, months: int = 6) -> list[dict]:
+    """The latest months' bills of a flexible-employment person, newest first: the pension and medical due."""
+    bills = []
+    for month in range(this_month, this_month - months, -1):
+        amount = sum(row["aae022"] for row in contribution_rows(person, month // 12, this_month) if _in(row, month))
+        if amount:
+            bills.append({"month": month, "amount": amount, "owed": month > this_month - person.owed_months})
+    return bills
+
+
+def _in(row: dict, month: int) -> bool:
+    return row["aae002"] == month_text(month)
