@@ -159,7 +159,9 @@ def _import_models() -> None:
     import app.catalog.models
     import app.catalog.tasks
     import app.city.models
+    import app.connectors.models
     import app.identity.tasks  # the tasks modules register Celery tasks
+    import app.inquiry.models
     import app.oauth.models
     import app.outbox.models
     import app.outbox.tasks
@@ -171,7 +173,7 @@ def _register_routes(app: Flask) -> None:
     from app.cli import register_cli
     from app.extensions import api
     from app.identity.policy import public
-    from blueprints import auth, catalog, city, console, services, status
+    from blueprints import auth, catalog, city, connectors, console, services, status
     from blueprints.health import blp as health_blp
     from blueprints.oauth import blp as oauth_blp
     from blueprints.ops import blp as ops_blp
@@ -185,6 +187,7 @@ def _register_routes(app: Flask) -> None:
     api.register_blueprint(console.blp)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(services.blp)
+    api.register_blueprint(connectors.blp)
     api.register_blueprint(ops_blp)
 
     @app.get("/api/docs/assets/<path:filename>")

@@ -70,11 +70,13 @@ def register_cli(app: Flask) -> None:
             click.echo("demo catalog: not seeded in production (APP_ENV=production)")
             return
         report = seed_catalog()
+        if report.connectors:
+            click.echo(f"demo connectors: {len(report.connectors)} configured, pointed at the sandbox twins")
         click.echo(f"demo catalog: {len(report.added)} services added and live, {len(report.present)} there already")
         if report.not_seeded:
             click.echo(
                 f"demo catalog: SANDBOX is off, so the {len(report.not_seeded)} services answered by the sandbox's "
-                "department twin (signed with sandbox-only keys) were not seeded; set SANDBOX=1 to have them"
+                "twins (with sandbox-only keys) were not seeded; set SANDBOX=1 to have them"
             )
         for code, problem in report.failed.items():
             click.echo(f"demo catalog: {code} not seeded: {problem}", err=True)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.config import database_url
 from app.extensions import db
+from app.identity.tokens import Caller
 from integrations.sandbox import create_sandbox_app
 from scripts.check_services import DEFAULTS
 from scripts.check_services import main as check_services
@@ -94,6 +95,7 @@ def sandbox_url():
 def twin_urls(sandbox_url: str) -> dict:
     return {
         "DEPARTMENT_SYSTEM_BASE_URL": f"{sandbox_url}/department",
+        "CLOUDS_SANDBOX_BASE_URL": sandbox_url,
         "WECHAT_BASE_URL": f"{sandbox_url}/wechat/",
         "ALIPAY_GATEWAY_URL": f"{sandbox_url}/alipay/gateway.do",
         "SMS_BASE_URL": f"{sandbox_url}/sms",
@@ -154,3 +156,47 @@ def app_ctx(app):
     with app.app_context():
         yield
         db.session.remove()
+
+
+def department_system(department: str) -> Caller:
+    return Caller("client", f"client-{department}", "s9", scopes=frozenset({"catalog:write"}), department=department)
+
+
+@pytest.fixture
+def clouds(app, app_ctx):
+    """The demo city's departments and a connector per cloud, pointed at the twins (as seed-demo does)."""
+    from app.city.seed import load_demo_city, seed_city
+    from app.connectors.demo import seed_connectors
+    from tests.catalog.test_lifecycle import OPERATOR, acting
+
+    seed_city(load_demo_city())
+    with acting(app, OPERATOR):
+        seed_connectors(OPERATOR)
+
+
+@pytest.fixture
+def via_connector(app, clouds):
+    """put_live(code, connector, operation, form, department=..., **rules): a live inquiry bound to it."""
+    from app.catalog import service
+    from tests.catalog.test_lifecycle import OPERATOR, acting
+
+    def put_live(code, connector, operation, form, department, allow_stale=False, **rules):
+        stale = allow_stale
+        system = department_system(department)
+        content = {
+            "name": {"zh": f"测试服务{code}"},
+            "privacy_notice": "仅用于本次查询",
+            "contact": "0632-12345",
+            "form": form,
+            "binding": {"type": "connector", "connector": connector, "operation": operation, "allow_stale": stale},
+            **rules,
+        }
+        with acting(app, system):
+            service.register(system, code, connector, "inquiry", content)
+            service.transition(system, code, 1, "submit")
+        with acting(app, OPERATOR):
+            service.transition(OPERATOR, code, 1, "approve")
+        with acting(app, system):
+            service.transition(system, code, 1, "publish")
+
+    return put_live

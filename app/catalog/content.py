@@ -37,6 +37,9 @@ class Binding(ma.Schema):
     # "verified": the department is sent the citizen's verified name and ID number, so it can answer only
     # for the citizen's own records. Needs real_name_required; the privacy notice must say so.
     identity = ma.fields.String(load_default="none", validate=ma.validate.OneOf(["none", "verified"]))
+    # connector: while the department's system is down, answer from the last answer, marked stale with
+    # its age, where the operation allows it (data that would mislead when old, like bus arrivals, never).
+    allow_stale = ma.fields.Boolean(load_default=False)
 
     @ma.validates_schema
     def _complete(self, data, **_):
@@ -100,11 +103,14 @@ def checklist(kind: str, content: dict, department_code: str) -> list[str]:
         problems.append("binding: 未绑定接口或链接")
     elif kind == "link" and binding.get("type") != "link":
         problems.append("binding: 链接类服务只能绑定链接")
-    elif kind == "inquiry" and binding.get("type") != "contract":
-        # Built-in connectors come with the connector registry; until then an inquiry could never answer.
-        problems.append("binding: 查询类服务须绑定部门接口（内置连接器尚未开放）")
+    elif kind == "inquiry" and binding.get("type") not in ("contract", "connector"):
+        problems.append("binding: 查询类服务须绑定部门接口或内置连接器")
     elif binding.get("type") == "contract":
         problems += _endpoint_problems(binding, department_code)
+    elif binding.get("type") == "connector":
+        from app.catalog.connector_binding import connector_problems
+
+        problems += connector_problems(content, binding, department_code)
     return problems
 
 

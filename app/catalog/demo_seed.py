@@ -5,7 +5,9 @@ and submits its services, a demo operator approves them, the department publishe
   are never shown: nobody logs in as it, and the audit log and `decided_by` name it.
 - audit.record() names the caller of the current request; the command line has none, so each step runs
   in a request context of its own that carries the acting caller and one request id for the whole run.
-- Inquiries are bound to the department twin and signed with sandbox keys (integrations/sandbox/keyring.py),
+- With SANDBOX on, a connector per cloud is configured first, pointed at the clouds' twins with sandbox
+  credentials (app/connectors/demo.py); most inquiries are bound to those connectors' operations.
+- Other inquiries are bound to the department twin and signed with sandbox keys (integrations/sandbox/keyring.py),
   stored as each department's contract key. With SANDBOX off they are not seeded at all: those keys must
   never exist outside the sandbox. Link services need no key and are seeded either way.
 - `make run` seeds before gunicorn serves /_sandbox, so while seeding, calls to the sandbox's own URL are
@@ -50,6 +52,7 @@ class SeedReport:
     present: list[str] = field(default_factory=list)  # there already: left as they are
     not_seeded: list[str] = field(default_factory=list)  # bound to the twin while SANDBOX is off
     failed: dict[str, str] = field(default_factory=dict)  # code -> why
+    connectors: list[str] = field(default_factory=list)  # configured by this run, pointed at the twins
 
 
 def department_caller(department: str) -> Caller:
@@ -63,13 +66,18 @@ def seed_catalog() -> SeedReport:
     base_url = config["DEPARTMENT_SYSTEM_BASE_URL"]
     run = f"seed-demo-{uuid.uuid4().hex[:12]}"
     operator = demo_operator()
+    if config["SANDBOX"]:
+        from app.connectors.demo import seed_connectors
+
+        with acting_as(operator, run):
+            report.connectors = seed_connectors(operator)
     with _sandbox_served_in_process():
         for item in demo_services():
             if item.bound_to_twin and not config["SANDBOX"]:
                 report.not_seeded.append(item.code)
                 continue
             try:
-                key_id = _sandbox_key(item.department, run) if item.bound_to_twin else None
+                key_id = _sandbox_key(item.department, run) if item.by_contract else None
                 content = item.content(names.get(item.department, item.department), base_url, key_id)
                 added = _take_live(item, content, operator, run)
             except AppError as error:

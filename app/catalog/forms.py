@@ -101,9 +101,9 @@ FORM_META_SCHEMA = {
         "type": {"const": "object"},
         "properties": {
             "type": "object",
-            "minProperties": 1,
+            # No fields at all is a form too: "my own records", answered from the verified identity.
             "maxProperties": MAX_FIELDS,
-            "x-problem": f"表单有 1–{MAX_FIELDS} 个字段",
+            "x-problem": f"表单最多 {MAX_FIELDS} 个字段",
             "propertyNames": {
                 "pattern": "^[a-z][a-z0-9_]{0,31}$",
                 "x-problem": "字段名为小写字母开头的小写字母、数字或下划线，最长 32 位",

@@ -1,9 +1,10 @@
 """Running an inquiry service (查询) for a citizen: the service's rules, its form, then its binding.
 
-A service bound to the department contract is answered by the department's own endpoint
-(integrations/department_contract), which is how a department puts a new inquiry live with no code
-change here. No database connection is held while the department answers: a slow department must not
-hold the pool that every other citizen needs.
+A service is answered by a built-in connector to its department's cloud (integrations/clouds, through
+the guarded call: cache, circuit breaker, figures), or by the department's own endpoint under the
+contract (integrations/department_contract), which is how a department puts a new inquiry live with no
+code change here. No database connection is held while a department answers: a slow department must
+not hold the pool that every other citizen needs.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from app.city.models import Department
 from app.clock import shown
 from app.errors import AppError
 from app.extensions import db
-from app.identity.models import Citizen
 from app.identity.tokens import Caller
+from app.inquiry import accounts, history
+from app.inquiry.connector_call import ConnectorCall, prepare_connector_call
 from app.rate_limits import address_key
 from integrations.department_contract import client as contract
 from integrations.errors import IntegrationError
@@ -55,42 +57,60 @@ def _live(code: str) -> Bound:
     return Bound(service.code, service.department_code, department_name, service.kind, version.content, secret)
 
 
-def _citizen_block(caller: Caller, content: dict) -> dict | None:
-    """Who is asking, as the department sees it; None for a guest of a service that needs no login.
-
-    A service whose binding asks for the verified identity also gets the citizen's name and ID number as
-    the population database confirmed them, so the department answers only for the citizen's own records.
-    """
+def _citizen_block(caller: Caller, content: dict):
+    """(the citizen, who is asking as a contract department sees it); (None, None) for a guest of a service
+    that needs no login. A contract binding asking for the verified identity also gets the citizen's name
+    and ID number as the population database confirmed them."""
     if caller.kind != "citizen":
         if content.get("login_required", True):
             raise AppError("UNAUTHORIZED", "请先登录", 401, {}, {"WWW-Authenticate": "Bearer"})
-        return None
-    citizen = db.session.get(Citizen, uuid.UUID(caller.subject))
-    if citizen is None or citizen.status != "active":
-        raise AppError("UNAUTHORIZED", "请先登录", 401, {}, {"WWW-Authenticate": "Bearer"})
+        return None, None
+    citizen = accounts.citizen_of(caller)
     verified = citizen.real_name_verified_at is not None
     if content.get("real_name_required") and not verified:
         raise AppError("REAL_NAME_REQUIRED", "此服务需要先完成实名认证", 403)
     block = {"id": caller.subject, "real_name_verified": verified}
     if (content.get("binding") or {}).get("identity") == "verified":
         block |= {"name": citizen.real_name, "id_number": citizen.id_number}
-    return block
+    return citizen, block
 
 
-def query(caller: Caller, code: str, inputs: dict) -> dict:
+def query(caller: Caller, code: str, inputs: dict, account_id: uuid.UUID | None = None) -> dict:
     """The department's answer for this citizen, with when its data was current and whose it is."""
+    prepared: ConnectorCall | None = None
     try:
         bound = _live(code)
         if bound.kind != "inquiry":
             raise AppError("NOT_AN_INQUIRY", "此服务不是查询类服务", 409, {"kind": bound.kind})
-        citizen = _citizen_block(caller, bound.content)
+        citizen, block = _citizen_block(caller, bound.content)
+        binding = bound.content["binding"]
+        if binding["type"] == "connector":
+            prepared = prepare_connector_call(binding, citizen, dict(inputs), account_id)
+            inputs = prepared.inputs
+        elif account_id is not None:
+            raise AppError("ACCOUNT_NOT_APPLICABLE", "此服务不能使用绑定账户", 422)
         cleaned = check_inputs(bound.content["form"], inputs)
     finally:
         db.session.rollback()  # end the read before the outbound call
-    binding = bound.content["binding"]
+    try:
+        answer = prepared.run(cleaned) if prepared is not None else _by_contract(bound, binding, cleaned, block)
+    except AppError as error:
+        if citizen is not None:
+            history.record(caller.subject, code, bound.content["form"], cleaned, error.code)
+        raise
+    record_use(code, f"citizen:{caller.subject}" if citizen else f"ip:{address_key()}")
+    if citizen is not None:
+        history.record(caller.subject, code, bound.content["form"], cleaned, "stale" if answer["stale"] else "ok")
+    return {
+        "service": code,
+        **answer,
+        "source": {"department": bound.department, "name": bound.department_name},
+    }
+
+
+def _by_contract(bound: Bound, binding: dict, cleaned: dict, block: dict | None) -> dict:
     if binding["type"] != "contract" or bound.secret is None:
-        # The key the service was approved with has been retired (the department must issue a new one),
-        # or it was bound to a built-in connector before the checklist refused those for inquiries.
+        # The key the service was approved with has been retired: the department must issue a new one.
         raise AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
     timeout = (contract.CONNECT_TIMEOUT_SECONDS, binding.get("timeout_seconds") or DEFAULT_READ_TIMEOUT)
     # Unique per call, as the contract promises the department; a failure is logged with it and our request id.
@@ -101,9 +121,9 @@ def query(caller: Caller, code: str, inputs: dict) -> dict:
             binding["key_id"],
             bound.secret,
             "query",
-            code,
+            bound.code,
             cleaned,
-            citizen,
+            block,
             timeout,
             request_id=call_id,
         )
@@ -111,14 +131,7 @@ def query(caller: Caller, code: str, inputs: dict) -> dict:
         # For the operators: which department failed how. Never the inputs or the citizen block.
         log.warning(
             "department call failed",
-            extra={"service": code, "department": bound.department, "call_id": call_id, "failure": str(error)},
+            extra={"service": bound.code, "department": bound.department, "call_id": call_id, "failure": str(error)},
         )
         raise contract.as_app_error(error) from None
-    record_use(code, f"citizen:{citizen['id']}" if citizen else f"ip:{address_key()}")
-    return {
-        "service": code,
-        "result": answer.result,
-        "as_of": shown(answer.as_of),
-        "source": {"department": bound.department, "name": bound.department_name},
-        "stale": False,
-    }
+    return {"result": answer.result, "as_of": shown(answer.as_of), "stale": False, "age_seconds": None}

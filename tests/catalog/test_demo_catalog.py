@@ -1,5 +1,6 @@
 """`flask seed-demo` takes a live catalog through the real lifecycle: every cloud and the sharing platform,
-drafted and published by the departments, approved by the demo operator, answered by the department twin."""
+drafted and published by the departments, approved by the demo operator, answered by the clouds' twins
+through their connectors, or by the department twin under the contract."""
 
 import json
 
@@ -15,6 +16,7 @@ from app.catalog.form_inputs import check_inputs
 from app.catalog.models import ContractKey, Service, ServiceVersion
 from app.city.clouds import PLATFORMS
 from app.city.models import Department
+from app.connectors.models import ConnectorConfig
 from app.extensions import db
 from app.staff.models import StaffAccount
 from integrations.department_contract import DepartmentRejected, call, health_check
@@ -25,6 +27,7 @@ NOBODY = "http://127.0.0.1:9"  # nothing listens here
 JSON = "application/json; charset=utf-8"
 DEMO = demo_services()
 ON_THE_TWIN = [item for item in DEMO if item.bound_to_twin]
+BY_CONTRACT = [item for item in DEMO if item.by_contract]
 LINKS = [item for item in DEMO if not item.bound_to_twin]
 
 
@@ -42,14 +45,14 @@ def live_services():
 
 
 def counts():
-    tables = (Service, ServiceVersion, AuditEntry, ContractKey, StaffAccount)
+    tables = (Service, ServiceVersion, AuditEntry, ContractKey, StaffAccount, ConnectorConfig)
     return {t.__tablename__: db.session.scalar(sa.select(sa.func.count()).select_from(t)) for t in tables}
 
 
 @pytest.fixture
 def embedded(make_app):
     """As under `make run`: the twin at the app's own /_sandbox, which no server serves while seeding."""
-    return make_app(SANDBOX="1", PUBLIC_BASE_URL=NOBODY, DEPARTMENT_SYSTEM_BASE_URL="")
+    return make_app(SANDBOX="1", PUBLIC_BASE_URL=NOBODY, DEPARTMENT_SYSTEM_BASE_URL="", CLOUDS_SANDBOX_BASE_URL="")
 
 
 def test_every_cloud_gets_live_services_drafted_by_departments_and_approved_by_the_demo_operator(embedded):
@@ -79,10 +82,22 @@ def test_every_cloud_gets_live_services_drafted_by_departments_and_approved_by_t
             )
         assert len({e.request_id for e in entries}) == 1  # one run, findable together
 
-        # The twin was served in process while seeding, and only then.
+        # The department twin was served in process while seeding, and only then.
+        filing = live["house-filing"][1].content["binding"]
+        assert filing["url"] == f"{NOBODY}/_sandbox/department/zjj/contract"
+        assert not health_check(filing["url"], filing["key_id"], keyring.department_contract_secret("zjj")).ok
+        # A connector per cloud and the sharing platform, pointed at the clouds' twins.
+        connectors = {row.name: row for row in db.session.scalars(sa.select(ConnectorConfig))}
+        assert set(connectors) == set(PLATFORMS)
+        assert connectors["energy"].settings["base_url"] == f"{NOBODY}/_sandbox/energy"
+        assert connectors["energy"].department_code == "jxw" and connectors["sharing"].department_code is None
         gjj = live["gjj-balance"][1].content["binding"]
-        assert gjj["url"] == f"{NOBODY}/_sandbox/department/gjj/contract"
-        assert not health_check(gjj["url"], gjj["key_id"], keyring.department_contract_secret("gjj")).ok
+        assert (gjj["type"], gjj["connector"], gjj["operation"], gjj["allow_stale"]) == (
+            "connector",
+            "housing",
+            "fund_account",
+            True,
+        )
 
     citizen = embedded.test_client()
     listed = citizen.get("/api/v1/catalog/services").json
@@ -100,12 +115,27 @@ def test_seeding_again_changes_nothing(embedded):
         assert counts() == before
 
 
-def test_each_seeded_inquiry_answers_through_the_twin_and_says_not_found_for_the_documented_inputs(make_app):
+def test_every_live_inquiry_answers_a_citizens_phone_through_its_twin(make_app, sandbox_url):
+    """The smoke test `scripts/smoke_inquiries.py` runs against `make run`, here against a served app."""
+    from scripts.smoke_inquiries import smoke
+    from tests.servers import serving
+
+    app = make_app(SANDBOX="1")
+    seed(app)
+    lines = []
+    with serving(app) as base:
+        assert smoke(base, sandbox_url, out=lines.append) == []
+    asked = {line.split()[0] for line in lines}
+    assert asked == {item.code for item in ON_THE_TWIN}
+    assert len(lines) == len(ON_THE_TWIN) + sum(1 for item in ON_THE_TWIN if item.missing is not None)
+
+
+def test_each_contract_inquiry_answers_through_the_department_twin_and_says_not_found_when_told(make_app):
     app = make_app(SANDBOX="1")  # the department twin at the test sandbox server, over HTTP
     seed(app)
     with app.app_context():
         live = live_services()
-        for item in ON_THE_TWIN:
+        for item in BY_CONTRACT:
             version = live[item.code][1]
             binding, form = version.content["binding"], version.content["form"]
             secret = secret_for(item.department, binding["key_id"])  # the key stored for the department
@@ -158,7 +188,7 @@ def test_with_the_sandbox_off_only_the_link_services_are_seeded(make_app):
     assert "SANDBOX is off" in output and f"{len(ON_THE_TWIN)} services answered by" in output
     with app.app_context():
         assert set(live_services()) == {item.code for item in LINKS}
-        assert counts()["contract_keys"] == 0
+        assert counts()["contract_keys"] == 0 and counts()["connectors"] == 0
 
 
 def test_production_gets_the_city_but_no_demo_services_and_no_demo_operator(make_app):
@@ -169,19 +199,20 @@ def test_production_gets_the_city_but_no_demo_services_and_no_demo_operator(make
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Department)) == 16
         assert live_services() == {}
-        assert counts()["contract_keys"] == 0
+        assert counts()["contract_keys"] == 0 and counts()["connectors"] == 0
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StaffAccount)) == 0
 
 
 def test_a_run_that_could_not_reach_the_twin_fails_loudly_and_the_next_one_finishes(make_app):
     unreachable = make_app(SANDBOX="1", DEPARTMENT_SYSTEM_BASE_URL=f"{NOBODY}/department")
     output = seed(unreachable, expect_exit=1)
-    assert "CHECKLIST_FAILED" in output and f"{len(ON_THE_TWIN)} demo services could not be taken live" in output
+    assert "CHECKLIST_FAILED" in output and f"{len(BY_CONTRACT)} demo services could not be taken live" in output
     with unreachable.app_context():
-        assert set(live_services()) == {item.code for item in LINKS}
+        assert set(live_services()) == {item.code for item in DEMO if not item.by_contract}
 
     reachable = make_app(SANDBOX="1")
-    assert f"{len(ON_THE_TWIN)} services added and live, {len(LINKS)} there already" in seed(reachable)
+    there = len(DEMO) - len(BY_CONTRACT)
+    assert f"{len(BY_CONTRACT)} services added and live, {there} there already" in seed(reachable)
     with reachable.app_context():
         live = live_services()
         assert set(live) == {item.code for item in DEMO}

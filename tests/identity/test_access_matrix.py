@@ -24,7 +24,7 @@ CALLERS = {
 }
 SAMPLE_PATH_VALUES = {"code": "jxw", "filename": "swagger-ui.css", "message_id": str(uuid.UUID(int=1))}
 SAMPLE_PATH_VALUES |= {"member_id": str(uuid.UUID(int=2)), "link_id": str(uuid.UUID(int=3))}
-SAMPLE_PATH_VALUES |= {"number": "1", "action": "submit"}
+SAMPLE_PATH_VALUES |= {"number": "1", "action": "submit", "account_id": str(uuid.UUID(int=4))}
 
 
 def policy_of(app, endpoint: str, method: str):

@@ -165,10 +165,10 @@ def test_only_services_that_require_a_real_name_may_send_it(app, go_live, depart
     assert "identity" in refused.value.details["fields"]["binding"]
 
 
-def test_an_inquiry_bound_to_a_built_in_connector_cannot_go_live_yet(app, go_live):
+def test_an_inquiry_bound_to_a_connector_nobody_configured_cannot_go_live(app, go_live):
     from app.errors import AppError
 
     with pytest.raises(AppError) as refused:
         go_live(binding={"type": "connector", "connector": "housing_fund", "operation": "balance"})
     assert refused.value.code == "CHECKLIST_FAILED"
-    assert refused.value.details["problems"][0].startswith("binding: 查询类服务须绑定部门接口")
+    assert refused.value.details["problems"] == ["binding.connector: 没有这个已启用的连接器"]

@@ -1,0 +1,1 @@
+"""Configured connectors to the clouds: stored settings, built instances, the operators' view."""

@@ -1,0 +1,3 @@
+from blueprints.connectors.views import blp
+
+__all__ = ["blp"]
