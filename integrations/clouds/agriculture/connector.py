@@ -4,17 +4,17 @@ last days, normalized to fen per kilogram whatever unit the market quotes in."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import from_epoch
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 from integrations.http import send
 
-BEIJING = timezone(timedelta(hours=8))
 TOKEN_EXPIRED = 40101  # the twin's "access_token 无效或已过期": fetch a new one and try again
 PAGE_LIMIT = 10  # the most the history gives at once
 MAX_PAGES = 5  # thirty days is three pages; more means the twin is looping
@@ -106,7 +106,7 @@ class AgricultureConnector(Connector):
                     }
                 )
             result = {"product": inputs["product"], "product_name": data["varietyName"], "unit": UNIT}
-            as_of = self._moment(data["quoteTime"])
+            as_of = from_epoch(self.name, data["quoteTime"], millis=True)
         except (KeyError, TypeError, ValueError, InvalidOperation):
             raise UpstreamBadResponse(self.name, "prices: a quote without its fields") from None
         if not markets:
@@ -131,7 +131,7 @@ class AgricultureConnector(Connector):
                 "market": data["marketName"],
                 "days": days,
             }
-            as_of = self._moment(data["updateTime"])
+            as_of = from_epoch(self.name, data["updateTime"], millis=True)
         except (KeyError, TypeError, ValueError, InvalidOperation):
             raise UpstreamBadResponse(self.name, "price_history: a page without its fields") from None
         return Answer(result, as_of)
@@ -201,10 +201,3 @@ class AgricultureConnector(Connector):
             "avg_fen": self._fen(item["avgPrice"], kg_per_unit),
             "max_fen": self._fen(item["highPrice"], kg_per_unit),
         }
-
-    @staticmethod
-    def _moment(millis) -> datetime:
-        try:
-            return datetime.fromtimestamp(int(millis) / 1000, BEIJING)
-        except (OverflowError, OSError):
-            raise ValueError("not a time in epoch milliseconds") from None

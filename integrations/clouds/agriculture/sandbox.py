@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
-import threading
-import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Blueprint, jsonify, request
 
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "agriculture"
 blueprint = Blueprint("agriculture_twin", __name__)
-BEIJING = timezone(timedelta(hours=8))
-TOKEN_SECONDS = 7200
 MAX_LIMIT = 10
 MAIN_MARKET = "枣庄农产品批发市场"
 # varietyCode: (name, unit, a typical average price in that unit, the markets that quote it)
@@ -37,28 +32,13 @@ VARIETIES = {
     "XQ0202": ("白条猪肉", "元/斤", "11.20", (MAIN_MARKET, "薛城农贸批发市场")),
     "SG0301": ("石榴", "元/公斤", "9.60", (MAIN_MARKET, "峄城石榴交易市场")),
 }
-_lock = threading.Lock()
-_tokens: dict[str, float] = {}  # token → when it expires (monotonic)
-_issued = 0
+_tokens = twin_kit.TokenBook()
+# The tests' controls: let every token handed out so far lapse; count the tokens handed out.
+expire_tokens, tokens_issued = _tokens.expire_all, _tokens.issued
 
 
 def reset() -> None:
-    global _issued
-    with _lock:
-        _tokens.clear()
-        _issued = 0
-
-
-def expire_tokens() -> None:
-    """For tests: every token handed out so far is now past its time."""
-    with _lock:
-        for token in _tokens:
-            _tokens[token] = 0.0
-
-
-def tokens_issued() -> int:
-    with _lock:
-        return _issued
+    _tokens.clear()
 
 
 def _answer(ret: int, msg: str, data: dict | None = None):
@@ -67,37 +47,24 @@ def _answer(ret: int, msg: str, data: dict | None = None):
 
 @blueprint.post("/open/auth/accessToken")
 def access_token():
-    global _issued
     body = request.get_json(silent=True) or {}
     key_ok = hmac.compare_digest(str(body.get("appKey", "")), keyring.cloud_app_key(CLOUD))
     secret_ok = hmac.compare_digest(str(body.get("appSecret", "")), keyring.cloud_app_secret(CLOUD))
     if not (key_ok and secret_ok):
         return _answer(40001, "appKey 或 appSecret 错误")
-    token = secrets.token_hex(16)
-    with _lock:
-        now = time.monotonic()
-        for old in [t for t, until in _tokens.items() if until < now - 3600]:
-            del _tokens[old]
-        _tokens[token] = now + TOKEN_SECONDS
-        _issued += 1
-    return _answer(0, "success", {"accessToken": token, "expiresIn": TOKEN_SECONDS})
+    token, lifetime = _tokens.issue()
+    return _answer(0, "success", {"accessToken": token, "expiresIn": lifetime})
 
 
 def _token_refused():
-    token = request.headers.get("X-Access-Token", "")
-    with _lock:
-        until = _tokens.get(token)
-    if until is None or until < time.monotonic():
+    if not _tokens.valid(request.headers.get("X-Access-Token", "")):
         return _answer(40101, "access_token 无效或已过期")
     return None
 
 
 def _quote_day() -> tuple[date, datetime]:
     """The day of the latest quote and when it was published (06:30)."""
-    now = datetime.now(BEIJING)
-    published = now.replace(hour=6, minute=30, second=0, microsecond=0)
-    if now < published:
-        published -= timedelta(days=1)
+    published = twin_kit.last_daily_at(6, 30)
     return published.date(), published
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 
 import marshmallow as ma
 
-from app.clock import CITY_TZ
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import beijing
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 from integrations.http import send
@@ -73,18 +72,18 @@ class CityManagementConnector(Connector):
                 "category_group": str(data["bigClassName"]),
                 "status": status,
                 "status_name": str(data["caseStateName"]),
-                "reported_at": self._time(data["reportTime"]).isoformat(),
+                "reported_at": beijing(self.name, data["reportTime"], TIME_FORMAT).isoformat(),
                 "address": str(data["position"]),
                 "steps": [
                     {
-                        "at": self._time(row["procTime"]).isoformat(),
+                        "at": beijing(self.name, row["procTime"], TIME_FORMAT).isoformat(),
                         "unit": str(row["deptName"]),
                         "action": str(row["procDesc"]),
                     }
                     for row in data["procList"]
                 ],
             }
-            as_of = self._time(data["queryTime"])
+            as_of = beijing(self.name, data["queryTime"], TIME_FORMAT)
         except (KeyError, TypeError, ValueError):
             raise UpstreamBadResponse(self.name, "case: an answer without its fields") from None
         return Answer(result, as_of)
@@ -103,9 +102,6 @@ class CityManagementConnector(Connector):
         if code in ("-1", EXPIRED_CODE):  # our credentials, or a token refused even when fresh: for an operator
             raise UpstreamRejected(self.name, f"refused our credentials: {code}")
         raise UpstreamBadResponse(self.name, f"answer without a known resultCode ({code[:10]!r})")
-
-    def _time(self, text) -> datetime:
-        return datetime.strptime(str(text), TIME_FORMAT).replace(tzinfo=CITY_TZ)
 
     def _fetch_token(self) -> tuple[str, int]:
         # The twin wants the key and secret in the query string (integrations.http keeps queries out of logs).

@@ -15,19 +15,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import secrets
-import threading
-import time
 from datetime import datetime, timedelta
 
 from flask import Blueprint, jsonify, request
 
 from app.clock import CITY_TZ
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "city_management"
 blueprint = Blueprint("city_management_twin", __name__)
-TOKEN_SECONDS = 7200
 TIME_FORMAT = "%Y/%m/%d %H:%M"
 # (大类, 小类, who disposes of it, days it takes)
 CATEGORIES = (
@@ -53,28 +49,13 @@ STREETS = {
 STATUS_NAMES = {"01": "上报", "02": "立案", "03": "派遣", "04": "处置中", "05": "处置完成", "06": "结案"}
 COMMAND_CENTRE = "枣庄市数字化城市管理指挥中心"
 
-_lock = threading.Lock()
-_tokens: dict[str, float] = {}  # token → when it expires (monotonic)
-_issued = 0
+_tokens = twin_kit.TokenBook()
+# The tests' controls: let every token handed out so far lapse; count the tokens handed out.
+expire_tokens, issued_tokens = _tokens.expire_all, _tokens.issued
 
 
 def reset() -> None:
-    global _issued
-    with _lock:
-        _tokens.clear()
-        _issued = 0
-
-
-def expire_tokens() -> None:
-    """For tests: every token handed out so far has now expired."""
-    with _lock:
-        for token in _tokens:
-            _tokens[token] = 0.0
-
-
-def issued_tokens() -> int:
-    with _lock:
-        return _issued
+    _tokens.clear()
 
 
 def _result(code: str, message: str, data=None):
@@ -83,18 +64,12 @@ def _result(code: str, message: str, data=None):
 
 @blueprint.get("/auth/accessToken")
 def access_token():
-    global _issued
     right_key = request.args.get("appKey", "") == keyring.cloud_app_key(CLOUD)
     right_secret = hmac.compare_digest(request.args.get("appSecret", ""), keyring.cloud_app_secret(CLOUD))
     if not (right_key and right_secret):
         return _result("-1", "appKey或appSecret错误")
-    token, now = secrets.token_hex(16), time.monotonic()
-    with _lock:
-        for old in [t for t, until in _tokens.items() if until < now - 3600]:
-            del _tokens[old]
-        _tokens[token] = now + TOKEN_SECONDS
-        _issued += 1
-    return _result("0", "成功", {"accessToken": token, "expiresIn": TOKEN_SECONDS})
+    token, lifetime = _tokens.issue()
+    return _result("0", "成功", {"accessToken": token, "expiresIn": lifetime})
 
 
 def _case(case_no: str, now: datetime) -> dict | None:
@@ -138,10 +113,7 @@ def _case(case_no: str, now: datetime) -> dict | None:
 
 @blueprint.get("/api/case/progress")
 def case_progress():
-    token = request.headers.get("X-Access-Token", "")
-    with _lock:
-        until = _tokens.get(token)
-    if until is None or until < time.monotonic():
+    if not _tokens.valid(request.headers.get("X-Access-Token", "")):
         return _result("-2", "token失效")
     case_no = request.args.get("caseNo", "")
     if not re.fullmatch(r"CG[0-9]{10}", case_no):

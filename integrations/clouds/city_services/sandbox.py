@@ -17,15 +17,13 @@ import binascii
 import hashlib
 import hmac
 import re
-import threading
-import time
 from datetime import datetime, timedelta
 
 from flask import Blueprint, jsonify, request
 
 from app.clock import CITY_TZ
 from integrations.clouds.city_services import twin_data
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "city_services"
 blueprint = Blueprint("city_services_twin", __name__)
@@ -54,13 +52,11 @@ ORDERS = {
 }
 STATUS_NAMES = {"1": "已受理", "2": "已转办", "3": "办理中", "4": "已办结", "5": "已回访"}
 
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _millis(moment: datetime) -> int:
@@ -78,7 +74,8 @@ def _check_signature():
     if headers.get("X-Zw-Key") != keyring.cloud_app_key(CLOUD):
         return _reply(None, "ZW0401", "应用标识无效", 401)
     timestamp, nonce = headers.get("X-Zw-Timestamp", ""), headers.get("X-Zw-Nonce", "")
-    if not timestamp.isdigit() or abs(time.time() * 1000 - int(timestamp)) > 300_000:
+    # Digits only: the platform takes no sign or spaces in its timestamps.
+    if not timestamp.isdigit() or twin_kit.timestamp_problem(timestamp, millis=True):
         return _reply(None, "ZW0402", "请求时间戳无效或已过期", 401)
     query = "&".join(f"{key}={value}" for key, value in sorted(request.args.items()))
     path = request.root_path + request.path  # as signed: under make run the sandbox sits below /_sandbox
@@ -87,13 +84,8 @@ def _check_signature():
     mac = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), text.encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(headers.get("X-Zw-Signature", ""), base64.b64encode(mac).decode()):
         return _reply(None, "ZW0403", "签名验证失败", 401)
-    now = time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _reply(None, "ZW0404", "重复的请求", 401)
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(nonce):
+        return _reply(None, "ZW0404", "重复的请求", 401)
     return None
 
 

@@ -4,12 +4,13 @@ how much of the money is held in custody, and is there a warning about it."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 import marshmallow as ma
 import requests
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import yuan_to_fen
 from integrations.connectors.signing import SignedQuery
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
@@ -102,11 +103,5 @@ class CommerceConnector(Connector):
             raise UpstreamRejected(self.name, f"refused our signature: {code}", response.status_code)
         raise UpstreamBadResponse(self.name, f"HTTP {response.status_code} without a known rtnCode")
 
-    @staticmethod
-    def _fen(yuan) -> int | None:
-        if yuan is None:
-            return None
-        fen = Decimal(str(yuan)) * 100
-        if not fen.is_finite() or fen != fen.to_integral_value():
-            raise ValueError("an amount that is not whole fen")
-        return int(fen)
+    def _fen(self, yuan) -> int | None:
+        return None if yuan is None else yuan_to_fen(self.name, yuan)

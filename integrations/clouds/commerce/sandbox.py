@@ -12,26 +12,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import threading
-import time
-from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.commerce import twin_data
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "commerce"
 blueprint = Blueprint("commerce_twin", __name__)
-BEIJING = timezone(timedelta(hours=8))
 USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _rtn(code: str, message: str, body: dict | None = None, status: int = 200):
@@ -44,30 +38,16 @@ def _check_signature():
     given = params.pop("sign", "")
     if params.get("appId") != keyring.cloud_app_key(CLOUD):
         return _rtn("100001", "appId 不存在", status=403)
-    try:
-        age = abs(time.time() - int(params.get("timestamp", "")))
-    except ValueError:
-        return _rtn("100003", "timestamp 格式错误", status=403)
-    if age > 300:
-        return _rtn("100003", "timestamp 超出允许范围", status=403)
+    problem = twin_kit.timestamp_problem(params.get("timestamp", ""))
+    if problem is not None:
+        return _rtn("100003", "timestamp 格式错误" if problem == "malformed" else "timestamp 超出允许范围", status=403)
     canonical = "&".join(f"{key}={params[key]}" for key in sorted(params))
     expected = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), canonical.encode(), hashlib.sha256)
     if not hmac.compare_digest(given, expected.hexdigest().upper()):
         return _rtn("100002", "签名错误", status=403)
-    nonce, now = params.get("nonce", ""), time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _rtn("100004", "重复请求", status=403)
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(params.get("nonce", "")):
+        return _rtn("100004", "重复请求", status=403)
     return None
-
-
-def _statistics_time() -> datetime:
-    now = datetime.now(BEIJING)
-    tonight = now.replace(hour=1, minute=0, second=0, microsecond=0)
-    return tonight if now >= tonight else tonight - timedelta(days=1)
 
 
 @blueprint.get("/yfk/merchant/queryByUscc")
@@ -83,4 +63,5 @@ def merchant():
     row = twin_data.merchant(code)
     if row is None:
         return _rtn("300001", "未查询到该商户信息")
-    return _rtn("000000", "成功", {**row, "statTime": f"{_statistics_time():%Y%m%d%H%M%S}"})
+    statistics = twin_kit.last_daily_at(1)  # the custody bank's figures, as of 01:00 each night
+    return _rtn("000000", "成功", {**row, "statTime": f"{statistics:%Y%m%d%H%M%S}"})

@@ -8,15 +8,16 @@ from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 
-from app.clock import CITY_TZ
 from app.security.pii import mask_name
 from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
+from integrations.connectors.parsing import beijing
 from integrations.connectors.signing import SignedQuery
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
 PAGE_SIZE = 10  # the twin's largest page
 MAX_PAGES = 10  # a hundred communities; more means the twin is looping
 BILL_STATES = {"未缴": "unpaid", "已缴": "paid", "逾期": "overdue"}
+TIME = "%Y-%m-%d %H:%M:%S"  # the twin's serverTime and gxsj
 PROPERTY_ACCOUNT = ma.fields.String(
     required=True,
     validate=ma.validate.Regexp(r"^[A-Za-z]{2}[0-9]{4,10}$", error="物业账户编号应为2位字母加数字"),
@@ -112,7 +113,7 @@ class CommunityConnector(Connector):
                 rows = result["rows"]
                 entries += [self._community(row) for row in rows]
                 total, offset = int(result["total"]), offset + len(rows)
-                as_of = as_of or self._time(result["gxsj"])
+                as_of = as_of or beijing(self.name, result["gxsj"], TIME)
             except (KeyError, TypeError, ValueError):
                 raise UpstreamBadResponse(self.name, "communities: a page without its fields") from None
             if not rows:
@@ -157,10 +158,7 @@ class CommunityConnector(Connector):
         response = self.request(method, path, **kwargs)
         body = self.json_of(response)
         if response.status_code == 200 and body.get("success") is True and isinstance(body.get("result"), dict):
-            try:
-                return body["result"], self._time(body["serverTime"])
-            except (KeyError, ValueError):
-                raise UpstreamBadResponse(self.name, "serverTime not in yyyy-MM-dd HH:mm:ss") from None
+            return body["result"], beijing(self.name, body.get("serverTime"), TIME)
         status, code = response.status_code, str(body.get("errCode", ""))
         message = str(body.get("errMsg") or "")[:100]
         if status == 404 and code.endswith("NOT_FOUND"):
@@ -172,9 +170,6 @@ class CommunityConnector(Connector):
         if status == 401 and code.startswith("AUTH_"):  # our key, signature or clock: an operator must look
             raise UpstreamRejected(self.name, f"refused our signature: {code}", status)
         raise UpstreamBadResponse(self.name, f"HTTP {status} without a known answer")
-
-    def _time(self, text) -> datetime:
-        return datetime.strptime(str(text), "%Y-%m-%d %H:%M:%S").replace(tzinfo=CITY_TZ)
 
     def _community(self, row: dict) -> dict:
         fields = ("sqbm", "sqmc", "qxdm", "qxmc", "dz", "bgdh", "wygs", "wyrx")

@@ -13,26 +13,22 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import threading
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
 from app.clock import CITY_TZ
 from integrations.clouds.community import twin_data
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "community"
 blueprint = Blueprint("community_twin", __name__)
 MAX_LIMIT = 10
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
     twin_data.reset()
 
 
@@ -50,12 +46,9 @@ def _check_signature():
     given = params.pop("sign", "")
     if params.get("app_key") != keyring.cloud_app_key(CLOUD):
         return _refuse(401, "AUTH_APP_KEY", "app_key 不存在")
-    try:
-        age = abs(time.time() - int(params.get("timestamp", "")))
-    except ValueError:
-        return _refuse(401, "AUTH_TIMESTAMP", "timestamp 格式错误")
-    if age > 300:
-        return _refuse(401, "AUTH_TIMESTAMP", "请求时间戳已过期")
+    problem = twin_kit.timestamp_problem(params.get("timestamp", ""))
+    if problem is not None:
+        return _refuse(401, "AUTH_TIMESTAMP", "timestamp 格式错误" if problem == "malformed" else "请求时间戳已过期")
     body = request.get_data()
     if body and params.get("content_sha256") != hashlib.sha256(body).hexdigest():
         return _refuse(401, "AUTH_BODY", "请求体摘要不符")
@@ -63,13 +56,8 @@ def _check_signature():
     expected = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), canonical.encode(), hashlib.sha256)
     if not hmac.compare_digest(given, expected.hexdigest().upper()):
         return _refuse(401, "AUTH_SIGN", "签名校验失败")
-    nonce, now = params.get("nonce", ""), time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _refuse(401, "AUTH_NONCE", "请求重复")
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(params.get("nonce", "")):
+        return _refuse(401, "AUTH_NONCE", "请求重复")
     return None
 
 
@@ -100,11 +88,7 @@ def communities():
         }
         for c in found[offset : offset + limit]
     ]
-    # The directory is rebuilt from the district offices' returns every night at two.
-    now = datetime.now(CITY_TZ)
-    rebuilt = now.replace(hour=2, minute=0, second=0, microsecond=0)
-    if rebuilt > now:
-        rebuilt -= timedelta(days=1)
+    rebuilt = twin_kit.last_daily_at(2)  # from the district offices' returns, every night at two
     page = {"total": len(found), "offset": offset, "limit": limit, "rows": rows}
     return _answer(page | {"gxsj": f"{rebuilt:%Y-%m-%d %H:%M:%S}"})
 

@@ -4,16 +4,15 @@ community is zoned to (划片) for this year's enrolment."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 
 import marshmallow as ma
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import as_int, as_records, from_epoch
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 from integrations.http import send
 
-BEIJING = timezone(timedelta(hours=8))
 MAX_PAGES = 20  # a district has a few dozen schools of a stage; more pages means the platform is looping
 STAGES = {"primary": "211", "junior": "311"}  # the ministry's school-type codes: 小学, 初级中学
 STAGE_OF_CODE = {code: stage for stage, code in STAGES.items()}
@@ -95,11 +94,11 @@ class EducationConnector(Connector):
         schools, offset, as_of = [], 0, None
         for _ in range(MAX_PAGES):
             body = self._body("/api/school/list", params | {"offset": offset, "limit": 5})
-            rows = self._list(body, "list")
+            rows = as_records(self.name, body, "list")
             schools += [self._school(row) for row in rows]
-            as_of = as_of or self._seconds(body.get("update_time"))
+            as_of = as_of or from_epoch(self.name, body.get("update_time"))
             offset += len(rows)
-            if not rows or offset >= self._int(body.get("total")):
+            if not rows or offset >= as_int(self.name, body.get("total"), "total"):
                 break
         return Answer({"district": inputs["district"], "stage": inputs["stage"], "schools": schools}, as_of)
 
@@ -114,7 +113,7 @@ class EducationConnector(Connector):
                     "stage": STAGE_OF_CODE[str(row["stage_code"])],
                     "address": str(row["address"]),
                 }
-                for row in self._list(body, "zone_schools")
+                for row in as_records(self.name, body, "zone_schools")
             ]
             result = {
                 "year": int(body["enrol_year"]),
@@ -126,7 +125,7 @@ class EducationConnector(Connector):
             }
         except (KeyError, TypeError, ValueError):
             raise UpstreamBadResponse(self.name, "zoning without its fields") from None
-        return Answer(result, self._seconds(body.get("update_time")))
+        return Answer(result, from_epoch(self.name, body.get("update_time")))
 
     # -- the platform's manners -----------------------------------------------------------------
 
@@ -178,21 +177,3 @@ class EducationConnector(Connector):
             }
         except KeyError:
             raise UpstreamBadResponse(self.name, "a school without its fields") from None
-
-    def _list(self, body: dict, field: str) -> list:
-        rows = body.get(field)
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise UpstreamBadResponse(self.name, f"{field} is not a list of records")
-        return rows
-
-    def _int(self, value) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise UpstreamBadResponse(self.name, "a count that is not a number") from None
-
-    def _seconds(self, value) -> datetime:
-        try:
-            return datetime.fromtimestamp(int(value), BEIJING)
-        except (TypeError, ValueError, OverflowError, OSError):
-            raise UpstreamBadResponse(self.name, "update_time is not epoch seconds") from None

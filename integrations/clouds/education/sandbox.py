@@ -11,47 +11,25 @@ seconds; lists paged by offset and limit (at most 5 a page).
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.education.twin_data import DISTRICTS, SCHOOLS, SCHOOLS_BY_NAME, ZONES
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "education"
 blueprint = Blueprint("education_twin", __name__)
 BEIJING = timezone(timedelta(hours=8))
-TOKEN_SECONDS = 7200
 MAX_LIMIT = 5
-_lock = threading.Lock()
-_tokens: dict[str, float] = {}  # access_token → epoch second it expires
-_issued = {"count": 0}
+_tokens = twin_kit.TokenBook(make_token=lambda: secrets.token_urlsafe(32))
+# The tests' controls: every token handed out so far runs out (42001), or is forgotten as after a redeploy
+# (40014); the count of tokens handed out.
+expire_tokens, revoke_tokens, tokens_issued = _tokens.expire_all, _tokens.revoke_all, _tokens.issued
 
 
 def reset() -> None:
-    with _lock:
-        _tokens.clear()
-        _issued["count"] = 0
-
-
-def expire_tokens() -> None:
-    """For tests: every token handed out so far has run out (42001)."""
-    with _lock:
-        for token in _tokens:
-            _tokens[token] = 0.0
-
-
-def revoke_tokens() -> None:
-    """For tests: the platform forgot every token, as after a redeploy (40014)."""
-    with _lock:
-        _tokens.clear()
-
-
-def tokens_issued() -> int:
-    with _lock:
-        return _issued["count"]
+    _tokens.clear()
 
 
 def _error(errcode: int, errmsg: str):
@@ -70,22 +48,18 @@ def token():
         return _error(40013, "invalid appid")
     if request.args.get("secret") != keyring.cloud_app_secret(CLOUD):
         return _error(40125, "invalid appsecret")
-    issued = secrets.token_urlsafe(32)
-    with _lock:
-        _tokens[issued] = time.time() + TOKEN_SECONDS
-        _issued["count"] += 1
-    return _ok(access_token=issued, expires_in=TOKEN_SECONDS)
+    issued, lifetime = _tokens.issue()
+    return _ok(access_token=issued, expires_in=lifetime)
 
 
 def _check_token():
     given = request.args.get("access_token") or request.headers.get("Access-Token", "")
     if not given:
         return _error(41001, "access_token missing")
-    with _lock:
-        until = _tokens.get(given)
-    if until is None:
+    state = _tokens.state(given)
+    if state == "unknown":
         return _error(40014, "invalid access_token")
-    if until < time.time():
+    if state == "expired":
         return _error(42001, "access_token expired")
     return None
 
@@ -101,9 +75,7 @@ def _district_or_refusal():
 
 def _nightly_sync() -> int:
     """The school register is copied from the provincial system at two every night."""
-    now = datetime.now(BEIJING)
-    synced = now.replace(hour=2, minute=0, second=0, microsecond=0)
-    return int((synced if synced <= now else synced - timedelta(days=1)).timestamp())
+    return int(twin_kit.last_daily_at(2).timestamp())
 
 
 @blueprint.get("/api/school/list")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
@@ -11,11 +11,11 @@ import marshmallow as ma
 
 from app.security.pii import mask_name
 from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
+from integrations.connectors.parsing import beijing
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 from integrations.http import send
 
-BEIJING = timezone(timedelta(hours=8))
 MAX_PAGES = 10  # a year of use is three pages of five; more means the twin is looping
 UTILITIES = ("water", "power", "gas")
 BIZ_TYPES = {"water": "SW", "power": "DL", "gas": "RQ"}  # the twin's codes for its lines of business
@@ -232,11 +232,7 @@ class EnergyConnector(Connector):
             raise UpstreamRejected(self.name, f"token refused: {body.get('error')}", response.status_code)
         code, msg = body.get("code"), str(body.get("msg") or "")[:100]
         if code == 0 and isinstance(body.get("data"), dict):
-            try:
-                as_of = datetime.strptime(str(body["ts"]), "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
-            except (KeyError, ValueError):
-                raise UpstreamBadResponse(self.name, "ts not in yyyyMMddHHmmss") from None
-            return body["data"], as_of
+            return body["data"], beijing(self.name, body.get("ts"), "%Y%m%d%H%M%S")
         if code == 2001:
             raise UpstreamRejected(self.name, "no such account", public_message=msg, reason="not_found")
         if code == 2003:  # the holder's name does not match the account

@@ -14,49 +14,30 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-import threading
-import time
 from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.energy import twin_data
 from integrations.clouds.energy.twin_data import BEIJING, UTILITIES
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "energy"
 blueprint = Blueprint("energy_twin", __name__)
-TOKEN_SECONDS = 7200
 MAX_PAGE_SIZE = 5
 USAGE_MONTHS = 12
-_lock = threading.Lock()
-_tokens: dict[str, float] = {}  # token → when it expires (monotonic)
-_issued = 0
+_tokens = twin_kit.TokenBook(make_token=lambda: secrets.token_urlsafe(24))
+# The tests' controls: let every token handed out so far lapse; count the tokens handed out.
+expire_tokens, issued_tokens = _tokens.expire_all, _tokens.issued
 
 
 def reset() -> None:
-    global _issued
-    with _lock:
-        _tokens.clear()
-        _issued = 0
+    _tokens.clear()
     twin_data.reset()
-
-
-def expire_tokens() -> None:
-    """For tests: every token handed out so far has now expired."""
-    with _lock:
-        for token in _tokens:
-            _tokens[token] = 0.0
-
-
-def issued_tokens() -> int:
-    with _lock:
-        return _issued
 
 
 @blueprint.post("/oauth/token")
 def token():
-    global _issued
     form = request.form
     if form.get("grant_type") != "client_credentials":
         return jsonify(error="unsupported_grant_type", error_description="grant_type must be client_credentials"), 400
@@ -64,25 +45,18 @@ def token():
     right_secret = hmac.compare_digest(form.get("client_secret", ""), keyring.cloud_app_secret(CLOUD))
     if not (right_id and right_secret):
         return jsonify(error="invalid_client", error_description="Bad client credentials"), 401
-    issued = secrets.token_urlsafe(24)
-    now = time.monotonic()
-    with _lock:
-        for old in [t for t, until in _tokens.items() if until < now - 3600]:
-            del _tokens[old]
-        _tokens[issued] = now + TOKEN_SECONDS
-        _issued += 1
-    answer = {"access_token": issued, "token_type": "bearer", "expires_in": TOKEN_SECONDS, "scope": "bill usage"}
+    issued, lifetime = _tokens.issue()
+    answer = {"access_token": issued, "token_type": "bearer", "expires_in": lifetime, "scope": "bill usage"}
     return jsonify(answer)
 
 
 def _token_refusal():
     given = request.headers.get("Authorization", "")
     token = given[7:] if given.startswith("Bearer ") else ""
-    with _lock:
-        until = _tokens.get(token)
-    if until is None:
+    state = _tokens.state(token)
+    if state == "unknown":
         return jsonify(error="invalid_token", error_description="Invalid access token"), 401
-    if until < time.monotonic():
+    if state == "expired":
         return jsonify(error="invalid_token", error_description="Access token expired"), 401
     return None
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import marshmallow as ma
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import beijing
 from integrations.connectors.signing import SignedQuery
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
-BEIJING = timezone(timedelta(hours=8))
+HOUR = "%Y%m%d%H"  # the twin's times: yyyyMMddHH
 MAX_PAGES = 10  # a day of hourly readings is two pages; more means the twin is looping
 # HJ 633-2012: the AQI bands and their names.
 LEVELS = ((50, "优"), (100, "良"), (150, "轻度污染"), (200, "中度污染"), (300, "重度污染"))
@@ -74,7 +75,7 @@ class EnvironmentConnector(Connector):
         params = {"areaCode": inputs["district"]} if inputs.get("district") else {}
         data = self._data("/api/aqi/realtime", params)
         readings = [self._reading(row) for row in data.get("list") or []]
-        return Answer({"readings": readings}, self._hour(data.get("publishTime")))
+        return Answer({"readings": readings}, beijing(self.name, data.get("publishTime"), HOUR))
 
     def air_hourly(self, inputs, identity):
         readings, page, pages = [], 1, 1
@@ -99,12 +100,6 @@ class EnvironmentConnector(Connector):
             raise UpstreamRejected(self.name, f"refused our signature: {code}")
         raise UpstreamBadResponse(self.name, "answer without a known status")
 
-    def _hour(self, text) -> datetime:
-        try:
-            return datetime.strptime(str(text), "%Y%m%d%H").replace(tzinfo=BEIJING)
-        except ValueError:
-            raise UpstreamBadResponse(self.name, "monitorTime not in yyyyMMddHH") from None
-
     def _reading(self, row: dict) -> dict:
         try:
             aqi = int(row["AQI"])
@@ -112,7 +107,7 @@ class EnvironmentConnector(Connector):
             return {
                 "district": row["areaCode"],
                 "district_name": row["areaName"],
-                "hour": self._hour(row["monitorTime"]).isoformat(),
+                "hour": beijing(self.name, row["monitorTime"], HOUR).isoformat(),
                 "aqi": aqi,
                 "level": level_of(aqi),
                 "primary_pollutant": None if primary in (None, "", "—", "-") else primary,

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "environment"
 blueprint = Blueprint("environment_twin", __name__)
@@ -31,13 +29,11 @@ DISTRICTS = {
 }
 PAGE_SIZE = 12
 HOURS_KEPT = 24
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _refuse(infocode: str, info: str):
@@ -50,24 +46,16 @@ def _check_signature():
     given = params.pop("sign", "")
     if params.get("appid") != keyring.cloud_app_key(CLOUD):
         return _refuse("10001", "appid 无效")
-    try:
-        age = abs(time.time() - int(params.get("timestamp", "")))
-    except ValueError:
-        return _refuse("10002", "timestamp 无效")
-    if age > 300:
-        return _refuse("10002", "请求已过期")
+    problem = twin_kit.timestamp_problem(params.get("timestamp", ""))
+    if problem is not None:
+        return _refuse("10002", "timestamp 无效" if problem == "malformed" else "请求已过期")
     canonical = "&".join(f"{key}={params[key]}" for key in sorted(params))
     secret = keyring.cloud_app_secret(CLOUD).encode()
     expected = hmac.new(secret, canonical.encode(), hashlib.sha256).hexdigest().upper()
     if not hmac.compare_digest(given, expected):
         return _refuse("10003", "签名错误")
-    nonce, now = params.get("nonce", ""), time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _refuse("10004", "nonce 重复")
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(params.get("nonce", "")):
+        return _refuse("10004", "nonce 重复")
     return None
 
 

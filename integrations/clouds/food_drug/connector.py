@@ -8,6 +8,7 @@ import marshmallow as ma
 
 from app.security.pii import mask_name
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import as_int, as_records, beijing
 from integrations.connectors.signing import HmacHeaders
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
@@ -25,6 +26,7 @@ KINDS = {
 CATEGORIES = {"food": ("SP", "食品"), "drug": ("YP", "药品"), "device": ("YLQX", "医疗器械")}
 CATEGORY_OF_CODE = {code: (category, name) for category, (code, name) in CATEGORIES.items()}
 LEVELS = {1: "一级", 2: "二级", 3: "三级"}
+SYNCHRONISED = "%Y-%m-%d %H:%M:%S"  # sjgxsj: when the nightly copy from the provincial system was made
 
 
 class LicenceInput(ma.Schema):
@@ -99,7 +101,7 @@ class FoodDrugConnector(Connector):
             }
         except (KeyError, TypeError, ValueError):
             raise UpstreamBadResponse(self.name, "licence: a record without its fields") from None
-        return Answer(result, self._synchronised(row))
+        return Answer(result, beijing(self.name, row.get("sjgxsj"), SYNCHRONISED))
 
     def recalls(self, inputs, identity):
         params = {"size": PAGE_SIZE}
@@ -108,12 +110,10 @@ class FoodDrugConnector(Connector):
         notices, page, total, as_of = [], 1, 1, None
         while len(notices) < total and page <= MAX_PAGES:
             data = self._result("/openapi/zhgg/list", {**params, "page": page}, not_found="暂无召回公告")
-            rows = data.get("rows")
-            if not isinstance(rows, list):
-                raise UpstreamBadResponse(self.name, "recalls: a page without rows")
+            rows = as_records(self.name, data, "rows")
             notices += [self._notice(row) for row in rows]
-            as_of = as_of or self._synchronised(data)
-            total = self._number(data.get("total"))
+            as_of = as_of or beijing(self.name, data.get("sjgxsj"), SYNCHRONISED)
+            total = as_int(self.name, data.get("total"), "recalls: total")
             if not rows:
                 break
             page += 1
@@ -163,15 +163,3 @@ class FoodDrugConnector(Connector):
             }
         except (KeyError, TypeError, ValueError):
             raise UpstreamBadResponse(self.name, "recalls: a notice without its fields") from None
-
-    def _synchronised(self, data: dict) -> datetime:
-        try:
-            return datetime.strptime(str(data["sjgxsj"]), "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
-        except (KeyError, ValueError):
-            raise UpstreamBadResponse(self.name, "sjgxsj not in yyyy-MM-dd HH:mm:ss") from None
-
-    def _number(self, value) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise UpstreamBadResponse(self.name, "recalls: total is not a number") from None

@@ -14,28 +14,23 @@ import base64
 import hashlib
 import hmac
 import re
-import threading
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.food_drug import twin_data
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "food_drug"
 blueprint = Blueprint("food_drug_twin", __name__)
-BEIJING = timezone(timedelta(hours=8))
 LICENCE_NO = re.compile(r"^(JY[0-9]{14}|[\u4e00-\u9fa5][AB][A-D][0-9]{7,9})$")
 CATEGORIES = {"SP", "YP", "YLQX"}
 MAX_SIZE = 10
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _fail(code: str, msg: str):
@@ -52,12 +47,9 @@ def _check_signature():
     if headers.get("X-Fda-Key") != keyring.cloud_app_key(CLOUD):
         return _fail("01", "应用标识无效")
     timestamp, nonce = headers.get("X-Fda-Timestamp", ""), headers.get("X-Fda-Nonce", "")
-    try:
-        age = abs(time.time() - int(timestamp) / 1000)
-    except ValueError:
-        return _fail("02", "时间戳无效")
-    if age > 300:
-        return _fail("02", "请求已过期")
+    problem = twin_kit.timestamp_problem(timestamp, millis=True)
+    if problem is not None:
+        return _fail("02", "时间戳无效" if problem == "malformed" else "请求已过期")
     query = request.args.to_dict()
     lines = (
         request.method,
@@ -70,21 +62,14 @@ def _check_signature():
     mac = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), "\n".join(lines).encode(), hashlib.sha256)
     if not hmac.compare_digest(headers.get("X-Fda-Signature", ""), base64.b64encode(mac.digest()).decode()):
         return _fail("01", "签名验证失败")
-    now = time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _fail("02", "重复的请求")
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(nonce):
+        return _fail("02", "重复的请求")
     return None
 
 
 def _synchronised_at() -> datetime:
     """The nightly copy from the provincial licence system, at 02:00."""
-    now = datetime.now(BEIJING)
-    today = now.replace(hour=2, minute=0, second=0, microsecond=0)
-    return today if now >= today else today - timedelta(days=1)
+    return twin_kit.last_daily_at(2)
 
 
 @blueprint.get("/openapi/xkz/detail")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 
 from app.security.pii import mask_name
 from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
+from integrations.connectors.parsing import yuan_to_fen
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 from integrations.http import send
@@ -94,18 +94,6 @@ class LoanProgress(ma.Schema):
     loans = ma.fields.List(ma.fields.Nested(Loan), required=True, metadata={"description": "newest first"})
 
 
-def _fen(yuan) -> int:
-    if isinstance(yuan, bool) or not isinstance(yuan, int | float | str):
-        raise ValueError("not an amount")
-    try:
-        amount = Decimal(str(yuan))
-    except InvalidOperation:
-        raise ValueError("not an amount") from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("not an amount in yuan")
-    return int(amount * 100)
-
-
 def _percent(text) -> float:
     return float(str(text).strip().removesuffix("%"))
 
@@ -164,9 +152,9 @@ class HousingConnector(Connector):
                 "account_no": _mask_account(str(data["grzh"])),
                 "status": status,
                 "status_name": status_name,
-                "balance_fen": _fen(data["zhye"]),
-                "deposit_base_fen": _fen(data["jcjs"]),
-                "monthly_deposit_fen": _fen(data["yjce"]),
+                "balance_fen": yuan_to_fen(self.name, data["zhye"]),
+                "deposit_base_fen": yuan_to_fen(self.name, data["jcjs"]),
+                "monthly_deposit_fen": yuan_to_fen(self.name, data["yjce"]),
                 "personal_rate_percent": _percent(data["grjcbl"]),
                 "employer_rate_percent": _percent(data["dwjcbl"]),
                 "last_deposit_month": month,
@@ -229,8 +217,8 @@ class HousingConnector(Connector):
             "kind": MOVEMENTS[kind],
             "kind_name": MOVEMENT_NAMES[kind],
             "description": str(row.get("zy") or MOVEMENT_NAMES[kind]),
-            "amount_fen": _fen(row["fse"]),
-            "balance_fen": _fen(row["ye"]),
+            "amount_fen": yuan_to_fen(self.name, row["fse"]),
+            "balance_fen": yuan_to_fen(self.name, row["ye"]),
         }
 
     def _loan(self, row: dict) -> dict:
@@ -242,7 +230,7 @@ class HousingConnector(Connector):
         return {
             "loan_no": str(row["dkbh"]),
             "stage": {"code": STAGES[row["jdbm"]], "name": str(row["jdmc"])},
-            "amount_fen": _fen(row["dkje"]),
+            "amount_fen": yuan_to_fen(self.name, row["dkje"]),
             "applied_on": _date(row["sqrq"]),
             "steps": steps,
         }

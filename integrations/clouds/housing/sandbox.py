@@ -15,43 +15,26 @@ import base64
 import hmac
 import re
 import secrets
-import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.housing import twin_data as data
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "housing"
 blueprint = Blueprint("housing_twin", __name__)
 BEIJING = timezone(timedelta(hours=8))
-TOKEN_SECONDS = 7200
 MAX_PAGE_SIZE = 10
 ACCOUNT = re.compile(r"^[0-9]{8,20}$")
-_lock = threading.Lock()
-_tokens: dict[str, float] = {}  # token → when it expires (time.time())
-_tokens_issued = 0
+_tokens = twin_kit.TokenBook(make_token=lambda: secrets.token_urlsafe(24))
+# The tests' controls: let every token handed out so far lapse; count the tokens handed out.
+expire_tokens, tokens_issued = _tokens.expire_all, _tokens.issued
 
 
 def reset() -> None:
-    global _tokens_issued
-    with _lock:
-        _tokens.clear()
-        _tokens_issued = 0
-
-
-def expire_tokens() -> None:
-    """Let every token issued so far lapse, as if 7200 s had passed (for tests of renewal)."""
-    with _lock:
-        for token in _tokens:
-            _tokens[token] = 0.0
-
-
-def tokens_issued() -> int:
-    with _lock:
-        return _tokens_issued
+    _tokens.clear()
 
 
 def _answer(status: int, errcode: int, errmsg: str, payload: dict | None = None):
@@ -71,27 +54,21 @@ def _yuan(fen: int) -> float:
 
 @blueprint.post("/gjjapi/auth/accessToken")
 def access_token():
-    global _tokens_issued
     body = request.get_json(silent=True) or {}
     key_ok = hmac.compare_digest(str(body.get("appKey", "")), keyring.cloud_app_key(CLOUD))
     secret_ok = hmac.compare_digest(str(body.get("appSecret", "")), keyring.cloud_app_secret(CLOUD))
     if not (key_ok and secret_ok):
         return _answer(401, 40001, "appKey或appSecret错误")
-    token = base64.urlsafe_b64encode(secrets.token_bytes(24)).decode()
-    with _lock:
-        _tokens[token] = time.time() + TOKEN_SECONDS
-        _tokens_issued += 1
-    return _ok({"accessToken": token, "expiresIn": TOKEN_SECONDS})
+    token, lifetime = _tokens.issue()
+    return _ok({"accessToken": token, "expiresIn": lifetime})
 
 
 def _caller():
     """(refusal, body, id number): a valid token, then the person the JSON body names."""
-    token = request.headers.get("Access-Token", "")
-    with _lock:
-        until = _tokens.get(token)
-    if until is None:
+    state = _tokens.state(request.headers.get("Access-Token", ""))
+    if state == "unknown":
         return _answer(401, 40014, "无效的access_token"), None, None
-    if until < time.time():
+    if state == "expired":
         return _answer(401, 42001, "access_token已过期"), None, None
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not body.get("xingming") or not body.get("zjhm"):
@@ -116,9 +93,7 @@ def _today() -> date:
 
 def _updated_at() -> int:
     """The nightly batch from the banks lands at 01:30: the account data is as of then."""
-    now = datetime.now(BEIJING)
-    batch = now.replace(hour=1, minute=30, second=0, microsecond=0)
-    return int((batch if batch <= now else batch - timedelta(days=1)).timestamp() * 1000)
+    return int(twin_kit.last_daily_at(1, 30).timestamp() * 1000)
 
 
 @blueprint.post("/gjjapi/grzh/info")

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 import requests
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import from_epoch
 from integrations.connectors.signing import HmacHeaders
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
-BEIJING = timezone(timedelta(hours=8))
 FEN_PER_WAN = Decimal(1_000_000)  # amounts come in 万元
 STAGES = {  # the twin's node codes → our stage and its words for the applicant
     "01": ("submitted", "已申报"),
@@ -78,7 +77,7 @@ class IndustryConnector(Connector):
                 "stage_name": stage_name,
                 "steps": [self._step(node) for node in row["nodes"]],
             }
-            as_of = self._moment(row["server_time"])
+            as_of = from_epoch(self.name, row["server_time"])
         except (KeyError, TypeError, ValueError, InvalidOperation, OverflowError, OSError):
             raise UpstreamBadResponse(self.name, "subsidy_progress: an answer without its fields") from None
         return Answer(result, as_of)
@@ -104,7 +103,7 @@ class IndustryConnector(Connector):
         return {
             "stage": stage,
             "stage_name": stage_name,
-            "done_at": self._moment(node["finish_time"]).isoformat(),
+            "done_at": from_epoch(self.name, node["finish_time"]).isoformat(),
             "note": node.get("opinion") or None,
         }
 
@@ -114,7 +113,3 @@ class IndustryConnector(Connector):
         if not fen.is_finite() or fen != fen.to_integral_value():
             raise ValueError("an amount that is not whole fen")
         return int(fen)
-
-    @staticmethod
-    def _moment(seconds) -> datetime:
-        return datetime.fromtimestamp(int(seconds), BEIJING)

@@ -13,26 +13,22 @@ import base64
 import hashlib
 import hmac
 import re
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.industry import twin_data
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "industry"
 blueprint = Blueprint("industry_twin", __name__)
 BEIJING = timezone(timedelta(hours=8))
 APPLY_NO = re.compile(r"^JG[0-9]{10}$")
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _error(code: str, message: str, status: int = 200):
@@ -45,11 +41,7 @@ def _check_signature():
     if headers.get("X-Gxw-Key") != keyring.cloud_app_key(CLOUD):
         return _error("GXW4011", "未授权的应用", 401)
     timestamp, nonce = headers.get("X-Gxw-Timestamp", ""), headers.get("X-Gxw-Nonce", "")
-    try:
-        expired = abs(time.time() - int(timestamp) / 1000) > 300
-    except ValueError:
-        expired = True
-    if expired:
+    if twin_kit.timestamp_problem(timestamp, millis=True):
         return _error("GXW4012", "请求时间戳无效或已过期", 401)
     query = request.args.to_dict()
     signed = "\n".join(
@@ -65,13 +57,8 @@ def _check_signature():
     mac = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), signed.encode(), hashlib.sha256)
     if not hmac.compare_digest(headers.get("X-Gxw-Signature", ""), base64.b64encode(mac.digest()).decode()):
         return _error("GXW4013", "签名不正确", 401)
-    now = time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _error("GXW4014", "重复请求", 401)
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(nonce):
+        return _error("GXW4014", "重复请求", 401)
     return None
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 import marshmallow as ma
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import as_int
 from integrations.connectors.signing import SignedQuery
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
@@ -162,10 +163,7 @@ class MedicalConnector(Connector):
             if not isinstance(page, dict) or not isinstance(page.get("Rows"), list):
                 raise UpstreamBadResponse(self.name, "schedule page without Rows")
             sessions += [self._session(row) for row in page["Rows"]]
-            try:
-                total = int(page["TotalCount"])
-            except (KeyError, TypeError, ValueError):
-                raise UpstreamBadResponse(self.name, "schedule page without TotalCount") from None
+            total = as_int(self.name, page.get("TotalCount"), "TotalCount")
             if not page["Rows"] or len(sessions) >= total:
                 break
             index += 1

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import threading
 import time
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.medical.twin_data import FEES, NO_APPOINTMENTS, registry
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "medical"
 blueprint = Blueprint("medical_twin", __name__)
@@ -28,13 +27,11 @@ BOOKABLE_DAYS = 7
 MAX_PAGE_SIZE = 4
 PERIODS = (("AM", "0800", "1130"), ("PM", "1400", "1700"))
 QUOTA = {"主任医师": 20, "副主任医师": 30, "主治医师": 40}
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _answer(result=None, error: str = "", message: str = ""):
@@ -49,23 +46,14 @@ def _check_signature():
     given = params.pop("sign", "")
     if params.get("orgCode") != keyring.cloud_app_key(CLOUD):
         return _answer(error="A01", message="机构未授权")
-    try:
-        stale = abs(time.time() - int(params.get("timestamp", ""))) > 300
-    except ValueError:
-        stale = True
-    if stale:
+    if twin_kit.timestamp_problem(params.get("timestamp", "")):
         return _answer(error="A03", message="请求已超时")
     text = "&".join(f"{key}={params[key]}" for key in sorted(params))
     expected = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), text.encode(), hashlib.sha256).hexdigest().upper()
     if not hmac.compare_digest(given, expected):
         return _answer(error="A02", message="签名验证失败")
-    nonce, now = params.get("nonce", ""), time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _answer(error="A04", message="重复请求")
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(params.get("nonce", "")):
+        return _answer(error="A04", message="重复请求")
     return None
 
 

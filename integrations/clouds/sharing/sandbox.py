@@ -13,13 +13,12 @@ import hashlib
 import hmac
 import re
 import threading
-import time
-from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from app.identity.resident_id import make_valid
 from integrations.clouds.sharing import twin_data
+from integrations.sandbox import twin_kit
 
 blueprint = Blueprint("sharing_twin", __name__)
 
@@ -46,7 +45,7 @@ SIGNED_FIELDS = ("appKey", "timestamp", "nonce", "xm", "sfzh")
 
 _lock = threading.Lock()
 _credentials = {"app_key": "sandbox-sharing-key", "app_secret": "sandbox-sharing-secret"}
-_nonces: dict[str, float] = {}  # of the legal-entity register's questions: nonce → until when it is kept
+_nonces = twin_kit.NonceMemory()  # of the legal-entity register's questions
 
 
 def configure(app_key: str, app_secret: str) -> None:
@@ -56,8 +55,7 @@ def configure(app_key: str, app_secret: str) -> None:
 
 def reset() -> None:
     """The registers are fixed and the credentials are configuration: only the nonces seen are forgotten."""
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _expected_sign(body: dict, secret: str) -> str:
@@ -84,7 +82,6 @@ def verify():
 
 LEGAL_SIGNED_FIELDS = ("appKey", "timestamp", "nonce", "tyshxydm")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
-BEIJING = timezone(timedelta(hours=8))
 
 
 def _fresh_request(body: dict) -> tuple[str, str] | None:
@@ -95,27 +92,17 @@ def _fresh_request(body: dict) -> tuple[str, str] | None:
     expected = hmac.new(secret.encode(), canonical.encode(), hashlib.sha256).hexdigest()
     if body["appKey"] != app_key or not hmac.compare_digest(str(body["sign"]), expected):
         return "E401", "签名错误"
-    try:
-        age = abs(time.time() - int(body["timestamp"]) / 1000)
-    except (TypeError, ValueError):
-        return "E400", "timestamp 格式错误"
-    if age > 300:
-        return "E403", "请求已过期"
-    now, nonce = time.monotonic(), str(body["nonce"])
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if nonce in _nonces:
-            return "E409", "重复请求"
-        _nonces[nonce] = now + 600
+    problem = twin_kit.timestamp_problem(body["timestamp"], millis=True)
+    if problem is not None:
+        return ("E400", "timestamp 格式错误") if problem == "malformed" else ("E403", "请求已过期")
+    if _nonces.seen_before(str(body["nonce"])):
+        return "E409", "重复请求"
     return None
 
 
 def _synchronised_at() -> str:
     """The register is copied from the market regulator's nightly at 02:00."""
-    now = datetime.now(BEIJING)
-    sync = now.replace(hour=2, minute=0, second=0, microsecond=0)
-    return f"{sync if sync <= now else sync - timedelta(days=1):%Y-%m-%d %H:%M:%S}"
+    return f"{twin_kit.last_daily_at(2):%Y-%m-%d %H:%M:%S}"
 
 
 @blueprint.post("/legal-person/query")

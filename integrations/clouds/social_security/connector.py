@@ -4,12 +4,12 @@ pension account, flexible-employment bills, and the check that a social security
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 
 from app.security.pii import mask_name
 from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
+from integrations.connectors.parsing import beijing, yuan_to_fen
 from integrations.connectors.signing import HmacHeaders
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
@@ -112,16 +112,6 @@ def _date(yyyymmdd) -> str:
     return datetime.strptime(str(yyyymmdd), "%Y%m%d").date().isoformat()
 
 
-def _fen(yuan) -> int:
-    try:
-        amount = Decimal(str(yuan))
-    except InvalidOperation:
-        raise ValueError("not an amount") from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise ValueError("not an amount in yuan")
-    return int(amount * 100)
-
-
 def _mask_card(card: str) -> str:
     return card[:4] + "*" * (len(card) - 5) + card[-1:]
 
@@ -168,7 +158,7 @@ class SocialSecurityConnector(Connector):
                     "status": STATUSES[row["aac008"]][0],
                     "status_name": STATUSES[row["aac008"]][1],
                     "since": _date(row["aae030"]),
-                    "base_fen": _fen(row["aae180"]),
+                    "base_fen": yuan_to_fen(self.name, row["aae180"]),
                     "months_paid": int(row["jfys"]),
                 }
                 for row in out["cbxx"]
@@ -208,8 +198,8 @@ class SocialSecurityConnector(Connector):
         out, as_of = self._ask("/rsapi/ylzh/query", identity)
         try:
             result = {
-                "balance_fen": _fen(out["grzhye"]),
-                "personal_part_fen": _fen(out["grjfbj"]),
+                "balance_fen": yuan_to_fen(self.name, out["grzhye"]),
+                "personal_part_fen": yuan_to_fen(self.name, out["grjfbj"]),
                 "months_paid": int(out["ljjfys"]),
                 "last_credit_month": _month(out["zhjzny"]),
             }
@@ -224,13 +214,13 @@ class SocialSecurityConnector(Connector):
                 {
                     "bill_id": str(row["djbh"]),
                     "period": _month(row["aae002"]),
-                    "amount_fen": _fen(row["yjje"]),
+                    "amount_fen": yuan_to_fen(self.name, row["yjje"]),
                     "due_date": _date(row["jfjzrq"]),
                     "status": BILL_STATUSES[row["jfzt"]],
                 }
                 for row in out["rows"]
             ]
-            total_due = _fen(out["qfze"])
+            total_due = yuan_to_fen(self.name, out["qfze"])
         except (KeyError, TypeError, ValueError):
             raise UpstreamBadResponse(self.name, "contribution_bills: a bill without its fields") from None
         bills.sort(key=lambda bill: bill["period"], reverse=True)
@@ -257,9 +247,9 @@ class SocialSecurityConnector(Connector):
             "month": _month(row["aae002"]),
             "type": TYPES[code],
             "type_name": INSURANCE_NAMES[code],
-            "base_fen": _fen(row["aae180"]),
-            "personal_fen": _fen(row["aae022"]),
-            "employer_fen": _fen(row["aae021"]),
+            "base_fen": yuan_to_fen(self.name, row["aae180"]),
+            "personal_fen": yuan_to_fen(self.name, row["aae022"]),
+            "employer_fen": yuan_to_fen(self.name, row["aae021"]),
             "status": status,
         }
 
@@ -270,11 +260,7 @@ class SocialSecurityConnector(Connector):
         answer = self.json_of(self.request("POST", path, json_body=body))
         code = str(answer.get("retcode", ""))
         if code == "000000" and isinstance(answer.get("outdata"), dict):
-            try:
-                as_of = datetime.strptime(str(answer["cxsj"]), "%Y%m%d%H%M%S").replace(tzinfo=BEIJING)
-            except (KeyError, ValueError):
-                raise UpstreamBadResponse(self.name, "cxsj not in yyyyMMddHHmmss") from None
-            return answer["outdata"], as_of
+            return answer["outdata"], beijing(self.name, answer.get("cxsj"), "%Y%m%d%H%M%S")
         if code in REFUSALS:
             # The department's own short words: its messages name the record, never the person.
             words = str(answer.get("retmsg") or "").strip()[:60] or None

@@ -15,27 +15,23 @@ import base64
 import hashlib
 import hmac
 import re
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.social_security import twin_data as data
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "social_security"
 blueprint = Blueprint("social_security_twin", __name__)
 BEIJING = timezone(timedelta(hours=8))
 MAX_LIMIT = 20
 CARD = re.compile(r"^[A-Z0-9]{9,12}$")
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _now() -> datetime:
@@ -60,12 +56,9 @@ def _check_signature():
     if headers.get("X-Hrss-Key") != keyring.cloud_app_key(CLOUD):
         return _fail("900101", "接入方标识无效")
     timestamp, nonce = headers.get("X-Hrss-Timestamp", ""), headers.get("X-Hrss-Nonce", "")
-    try:
-        age = abs(time.time() - int(timestamp) / 1000)
-    except ValueError:
-        return _fail("900102", "时间戳无效")
-    if age > 300:
-        return _fail("900102", "请求时间戳已过期")
+    problem = twin_kit.timestamp_problem(timestamp, millis=True)
+    if problem is not None:
+        return _fail("900102", "时间戳无效" if problem == "malformed" else "请求时间戳已过期")
     query = request.args.to_dict()
     lines = (
         request.method.upper(),
@@ -78,13 +71,8 @@ def _check_signature():
     mac = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), "\n".join(lines).encode(), hashlib.sha256)
     if not hmac.compare_digest(headers.get("X-Hrss-Signature", ""), base64.b64encode(mac.digest()).decode()):
         return _fail("900103", "签名验证失败")
-    now = time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _fail("900104", "重复请求")
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(nonce):
+        return _fail("900104", "重复请求")
     return None
 
 

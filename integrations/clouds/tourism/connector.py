@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 import marshmallow as ma
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import as_records
 from integrations.connectors.signing import HmacHeaders
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
@@ -68,10 +69,8 @@ class TourismConnector(Connector):
 
     def spots(self, inputs, identity):
         body = self._body("/api/v2/jq/list", {})
-        rows = body["data"]
-        if not isinstance(rows, list):
-            raise UpstreamBadResponse(self.name, "spot list is not a list")
-        return Answer({"spots": [self._spot(row) for row in rows]}, self._time(body.get("xysj")))
+        spots = [self._spot(row) for row in as_records(self.name, body, "data")]
+        return Answer({"spots": spots}, self._time(body.get("xysj")))
 
     def spot_status(self, inputs, identity):
         row = self._body("/api/v2/jq/kl", {"jqbm": inputs["spot"]})["data"]

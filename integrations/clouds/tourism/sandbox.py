@@ -14,14 +14,12 @@ import base64
 import hashlib
 import hmac
 import math
-import threading
-import time
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
 from flask import Blueprint, jsonify, request
 
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "tourism"
 PREFIX = "X-Lyj"
@@ -38,13 +36,11 @@ GATE = {
     "mzjng": ("09:00-17:00", "0.00"),  # museums and memorial halls are free, booked ahead
     "tezdzjng": ("08:30-17:00", "0.00"),
 }
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 @lru_cache(maxsize=1)
@@ -70,11 +66,7 @@ def _check_signature():
     if headers.get(f"{PREFIX}-Key") != keyring.cloud_app_key(CLOUD):
         return _refuse(401, 1004, "应用不存在")
     stamp, nonce = headers.get(f"{PREFIX}-Timestamp", ""), headers.get(f"{PREFIX}-Nonce", "")
-    try:
-        age = abs(time.time() - int(stamp) / 1000)
-    except ValueError:
-        return _refuse(401, 1002, "时间戳无效")
-    if age > 300:
+    if twin_kit.timestamp_problem(stamp, millis=True):
         return _refuse(401, 1002, "时间戳无效")
     query = "&".join(f"{key}={value}" for key, value in sorted(request.args.items()))
     lines = (request.method, request.root_path + request.path, query, stamp, nonce)
@@ -82,13 +74,8 @@ def _check_signature():
     mac = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), text.encode(), hashlib.sha256).digest()
     if not hmac.compare_digest(headers.get(f"{PREFIX}-Signature", ""), base64.b64encode(mac).decode()):
         return _refuse(401, 1001, "签名错误")
-    now = time.time()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _refuse(401, 1003, "请求已处理，请勿重复提交")
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(nonce):
+        return _refuse(401, 1003, "请求已处理，请勿重复提交")
     return None
 
 

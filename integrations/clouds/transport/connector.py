@@ -7,17 +7,17 @@ import hmac
 import json
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 
 from integrations.connectors.base import Answer, Connector, Operation, register
+from integrations.connectors.parsing import as_int, as_records, from_epoch
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 from integrations.http import send
 
-BEIJING = timezone(timedelta(hours=8))
 MAX_PAGES = 10  # the city has a few dozen lines; more pages than this means the twin is looping
 LINE_NO = ma.validate.Regexp(r"^[A-Z]{0,3}[0-9]{1,3}$", error="线路编号格式不正确，如 B1、K3、101")
 DIRECTIONS = ("up", "down")  # up runs the line's stops from first to last
@@ -115,9 +115,9 @@ class TransportConnector(Connector):
         while current <= min(pages, MAX_PAGES):
             body = self._body("/openapi/bus/lines", params | {"current": current})
             page = body["result"]
-            lines += [self._line(row) for row in self._list(page, "records")]
-            as_of = as_of or self._millis(body.get("timestamp"))
-            pages, current = self._int(page.get("pages") or 1), current + 1
+            lines += [self._line(row) for row in as_records(self.name, page, "records")]
+            as_of = as_of or from_epoch(self.name, body.get("timestamp"), millis=True)
+            pages, current = as_int(self.name, page.get("pages") or 1, "pages"), current + 1
         return Answer({"lines": lines}, as_of)
 
     def stops(self, inputs, identity):
@@ -126,7 +126,7 @@ class TransportConnector(Connector):
         try:
             directions = []
             for direction, field in zip(DIRECTIONS, ("upStations", "downStations"), strict=True):
-                rows = sorted(self._list(found, field), key=lambda row: int(row["stationSeq"]))
+                rows = sorted(as_records(self.name, found, field), key=lambda row: int(row["stationSeq"]))
                 stops = [{"order": int(row["stationSeq"]), "name": str(row["stationName"])} for row in rows]
                 if not stops:
                     raise UpstreamBadResponse(self.name, f"stations: {field} is empty")
@@ -136,14 +136,14 @@ class TransportConnector(Connector):
             result = {"line": str(found["lineNo"]), "name": str(found["lineName"]), "directions": directions}
         except (KeyError, TypeError, ValueError):
             raise UpstreamBadResponse(self.name, "stations without their fields") from None
-        return Answer(result, self._millis(body.get("timestamp")))
+        return Answer(result, from_epoch(self.name, body.get("timestamp"), millis=True))
 
     def arrivals(self, inputs, identity):
         params = {"lineNo": inputs["line"], "stationName": inputs["stop"]}
         found = self._body("/openapi/bus/realtime", params)["result"]
         approaches: dict[str, dict] = {}
         try:
-            for row in self._list(found, "buses"):
+            for row in as_records(self.name, found, "buses"):
                 direction = DIRECTION_OF_FLAG[int(row["direction"])]
                 approach = approaches.setdefault(
                     direction, {"direction": direction, "towards": str(row["terminalStation"]), "buses": []}
@@ -162,7 +162,7 @@ class TransportConnector(Connector):
         for approach in approaches.values():
             approach["buses"].sort(key=lambda bus: bus["stops_away"])
         result["directions"] = [approaches[d] for d in DIRECTIONS if d in approaches]
-        return Answer(result, self._millis(found.get("gpsTime")))
+        return Answer(result, from_epoch(self.name, found.get("gpsTime"), millis=True))
 
     # -- the twin's manners ---------------------------------------------------------------------
 
@@ -228,21 +228,3 @@ class TransportConnector(Connector):
     @staticmethod
     def _hhmm(text) -> str:
         return datetime.strptime(str(text), "%H:%M").strftime("%H:%M")
-
-    def _list(self, data: dict, field: str) -> list:
-        rows = data.get(field)
-        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-            raise UpstreamBadResponse(self.name, f"{field} is not a list of records")
-        return rows
-
-    def _int(self, value) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise UpstreamBadResponse(self.name, "a count that is not a number") from None
-
-    def _millis(self, value) -> datetime:
-        try:
-            return datetime.fromtimestamp(int(value) / 1000, BEIJING)
-        except (TypeError, ValueError, OverflowError, OSError):
-            raise UpstreamBadResponse(self.name, "a time that is not epoch millis") from None

@@ -13,43 +13,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import random
-import secrets
-import threading
 import time
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.transport.twin_data import LINES, LINES_BY_NO
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "transport"
 blueprint = Blueprint("transport_twin", __name__)
-TOKEN_SECONDS = 7200
 DEFAULT_PAGE_SIZE = 6
 MAX_PAGE_SIZE = 20
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
-_tokens: dict[str, float] = {}  # token → epoch second it expires
-_issued = {"count": 0}
+_nonces = twin_kit.NonceMemory()  # of the token requests, the only ones signed
+_tokens = twin_kit.TokenBook()
+# The tests' controls: let every token handed out so far lapse; count the tokens handed out.
+expire_tokens, tokens_issued = _tokens.expire_all, _tokens.issued
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
-        _tokens.clear()
-        _issued["count"] = 0
-
-
-def expire_tokens() -> None:
-    """For tests: every token handed out so far is now expired, as if two hours had passed."""
-    with _lock:
-        for token in _tokens:
-            _tokens[token] = 0.0
-
-
-def tokens_issued() -> int:
-    with _lock:
-        return _issued["count"]
+    _nonces.clear()
+    _tokens.clear()
 
 
 def _answer(result, status: int = 200, code: str = "0000", message: str = "成功"):
@@ -69,36 +52,23 @@ def access_token():
     app_key, stamp, nonce = str(body.get("appKey", "")), str(body.get("timestamp", "")), str(body.get("nonce", ""))
     if app_key != keyring.cloud_app_key(CLOUD):
         return _fail(401, "4010", "应用认证失败")
-    try:
-        age = abs(time.time() - int(stamp) / 1000)
-    except ValueError:
-        return _fail(401, "4012", "请求时间戳无效")
-    if age > 300:
+    if twin_kit.timestamp_problem(stamp, millis=True):
         return _fail(401, "4012", "请求时间戳无效")
     secret = keyring.cloud_app_secret(CLOUD).encode()
     expected = hmac.new(secret, f"{app_key}{stamp}{nonce}".encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(str(body.get("signature", "")), expected):
         return _fail(401, "4010", "应用认证失败")
-    now = time.time()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _fail(401, "4013", "请求重复")
-        _nonces[nonce] = now + 600
-        token = secrets.token_hex(16)
-        _tokens[token] = now + TOKEN_SECONDS
-        _issued["count"] += 1
-    return _answer({"accessToken": token, "expiresIn": TOKEN_SECONDS})
+    if _nonces.seen_before(nonce):
+        return _fail(401, "4013", "请求重复")
+    token, lifetime = _tokens.issue()
+    return _answer({"accessToken": token, "expiresIn": lifetime})
 
 
 def _check_token():
     given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
     if not given:
         return _fail(401, "4010", "缺少accessToken")
-    with _lock:
-        until = _tokens.get(given, 0.0)
-    if until < time.time():
+    if not _tokens.valid(given):
         return _fail(401, "4011", "accessToken无效或已过期")
     return None
 

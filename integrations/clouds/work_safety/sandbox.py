@@ -11,14 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import threading
-import time
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
-from integrations.sandbox import keyring
+from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "work_safety"
 blueprint = Blueprint("work_safety_twin", __name__)
@@ -41,13 +39,11 @@ FIXED = {
     "TZ2026004561": ("张伟", OPERATIONS[0], date(2026, 3, 18), "ACTIVE"),
     "TZ2023002469": ("王磊", OPERATIONS[2], date(2023, 7, 11), "REVOKED"),  # withdrawn after an accident
 }
-_lock = threading.Lock()
-_nonces: dict[str, float] = {}
+_nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
-    with _lock:
-        _nonces.clear()
+    _nonces.clear()
 
 
 def _error(status: int, code: str, message: str):
@@ -60,23 +56,15 @@ def _check_signature():
     given = params.pop("sign", "")
     if params.get("client_id") != keyring.cloud_app_key(CLOUD):
         return _error(401, "INVALID_CLIENT", "client_id 无效")
-    try:
-        age = abs(time.time() - int(params.get("timestamp", "")))
-    except ValueError:
-        return _error(401, "INVALID_TIMESTAMP", "timestamp 无效")
-    if age > 300:
-        return _error(401, "INVALID_TIMESTAMP", "请求已过期")
+    problem = twin_kit.timestamp_problem(params.get("timestamp", ""))
+    if problem is not None:
+        return _error(401, "INVALID_TIMESTAMP", "timestamp 无效" if problem == "malformed" else "请求已过期")
     canonical = "&".join(f"{key}={params[key]}" for key in sorted(params))
     expected = hmac.new(keyring.cloud_app_secret(CLOUD).encode(), canonical.encode(), hashlib.sha256)
     if not hmac.compare_digest(given, expected.hexdigest().upper()):
         return _error(401, "SIGNATURE_MISMATCH", "签名校验失败")
-    nonce, now = params.get("nonce", ""), time.monotonic()
-    with _lock:
-        for old in [n for n, until in _nonces.items() if until < now]:
-            del _nonces[old]
-        if not nonce or nonce in _nonces:
-            return _error(401, "NONCE_REUSED", "请求已处理，请勿重复提交")
-        _nonces[nonce] = now + 600
+    if _nonces.seen_before(params.get("nonce", "")):
+        return _error(401, "NONCE_REUSED", "请求已处理，请勿重复提交")
     return None
 
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 import marshmallow as ma
 import pytest
-import requests
 
 from integrations.clouds.agriculture import connector as agriculture
 from integrations.clouds.agriculture import sandbox as twin
@@ -86,9 +85,9 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
     connector = connect("agriculture")
     connector.run("prices", {"product": "egg"})  # the token is fetched; the next answer is the garbage
-    requests.put(f"{sandbox_url}/_control/faults/agriculture", json={"mode": "garbage", "times": 1}, timeout=5)
+    fault_once("agriculture")
     with pytest.raises(UpstreamBadResponse):
         connector.run("prices", {"product": "egg"})

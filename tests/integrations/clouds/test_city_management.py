@@ -4,7 +4,6 @@ from datetime import datetime
 
 import marshmallow as ma
 import pytest
-import requests
 
 from integrations.clouds.city_management import sandbox as twin
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
@@ -66,9 +65,9 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
     connector = connect("city_management")
     connector.run("case_progress", {"case_no": "CG2026110087"})  # holds a token: the garbage hits the case query
-    requests.put(f"{sandbox_url}/_control/faults/city_management", json={"mode": "garbage", "times": 1}, timeout=5)
+    fault_once("city_management")
     with pytest.raises(UpstreamBadResponse):
         connector.run("case_progress", {"case_no": "CG2026110087"})

@@ -1,14 +1,10 @@
 """The city services cloud: 12345 work orders and procedure guides, through the twin's signed headers and cursor."""
 
-import uuid
 from datetime import datetime
-from types import SimpleNamespace
 
 import marshmallow as ma
 import pytest
-import requests
 
-from integrations.connectors import signing
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
 
@@ -86,9 +82,7 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_a_replayed_nonce_is_refused(connect, monkeypatch):
-    fixed = uuid.UUID("fedcba9876543210fedcba9876543210")
-    monkeypatch.setattr(signing, "uuid", SimpleNamespace(uuid4=lambda: fixed))
+def test_a_replayed_nonce_is_refused(connect, same_nonce):
     connector = connect("city_services")
     connector.run("procedure_guide", {"keyword": "医保"})
     with pytest.raises(UpstreamRejected) as refused:
@@ -96,7 +90,7 @@ def test_a_replayed_nonce_is_refused(connect, monkeypatch):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/city_services", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("city_services")
     with pytest.raises(UpstreamBadResponse):
         connect("city_services").run("case_progress", {"case_no": "ZZ2026112001"})

@@ -1,25 +1,14 @@
 """The commerce cloud: a prepaid card merchant's filing comes out normalized from the twin's rtnCode envelope."""
 
-import uuid
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 import marshmallow as ma
 import pytest
-import requests
 
 from integrations.clouds.commerce import twin_data
-from integrations.connectors import signing
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
 DEMO_MERCHANT = "91370402MA3C12345M"
-
-
-@pytest.fixture
-def same_nonce(monkeypatch):
-    """Every request signed with one nonce, as a replayed request would be."""
-    fixed = uuid.uuid4()
-    monkeypatch.setattr(signing, "uuid", SimpleNamespace(uuid4=lambda: fixed))
 
 
 def test_the_twins_merchants_have_valid_credit_codes():
@@ -95,7 +84,7 @@ def test_a_replayed_nonce_is_refused(connect, same_nonce):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/commerce", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("commerce")
     with pytest.raises(UpstreamBadResponse):
         connect("commerce").run("prepaid_merchant", {"credit_code": DEMO_MERCHANT})

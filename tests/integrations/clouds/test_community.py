@@ -1,13 +1,9 @@
 """The community cloud: the directory followed across pages, property bills and owner checks, signed queries."""
 
-import uuid
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
-import requests
 
-from integrations.connectors import signing
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
 
@@ -96,9 +92,7 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_a_replayed_nonce_is_refused(connect, monkeypatch):
-    fixed = uuid.UUID("0123456789abcdef0123456789abcdef")
-    monkeypatch.setattr(signing, "uuid", SimpleNamespace(uuid4=lambda: fixed))
+def test_a_replayed_nonce_is_refused(connect, same_nonce):
     connector = connect("community")
     connector.run("property_bills", {"account_no": "GM0302501"})
     with pytest.raises(UpstreamRejected) as refused:
@@ -106,7 +100,7 @@ def test_a_replayed_nonce_is_refused(connect, monkeypatch):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/community", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("community")
     with pytest.raises(UpstreamBadResponse):
         connect("community").run("property_bills", {"account_no": "GM0302501"})

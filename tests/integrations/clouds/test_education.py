@@ -94,14 +94,13 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    garbage = {"mode": "garbage", "times": 1}
-    requests.put(f"{sandbox_url}/_control/faults/education", json=garbage, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("education")
     with pytest.raises(UpstreamBadResponse):  # a fresh connector: the token request meets the garbage
         connect("education").run("schools", {"district": "370402", "stage": "junior"})
     connector = connect("education")
     connector.run("schools", {"district": "370402", "stage": "junior"})
-    requests.put(f"{sandbox_url}/_control/faults/education", json=garbage, timeout=5)
+    fault_once("education")
     with pytest.raises(UpstreamBadResponse):  # now the query itself, with a good token
         connector.run("schools", {"district": "370402", "stage": "junior"})
     assert twin.tokens_issued() == 1

@@ -3,7 +3,6 @@
 from datetime import date, datetime, timedelta
 
 import pytest
-import requests
 
 from integrations.clouds.energy import sandbox as twin
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
@@ -116,15 +115,15 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
     connector = connect("energy")
     connector.run("water_bills", {"account_no": "10203041"})  # holds a token: the garbage hits the bill query
-    requests.put(f"{sandbox_url}/_control/faults/energy", json={"mode": "garbage", "times": 1}, timeout=5)
+    fault_once("energy")
     with pytest.raises(UpstreamBadResponse):
         connector.run("water_bills", {"account_no": "10203041"})
 
 
-def test_a_token_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/energy", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_a_token_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("energy")
     with pytest.raises(UpstreamBadResponse):
         connect("energy").run("usage", {"utility": "water", "account_no": "10203041"})

@@ -47,9 +47,7 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_an_answer_missing_fields_is_a_bad_response(connect, sandbox_url):
-    import requests
-
-    requests.put(f"{sandbox_url}/_control/faults/environment", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_missing_fields_is_a_bad_response(connect, fault_once):
+    fault_once("environment")
     with pytest.raises(UpstreamBadResponse):
         connect("environment").run("air_quality", {})

@@ -1,22 +1,11 @@
 """The food and drug cloud: licences and recall notices come out normalized from the twin's pinyin fields."""
 
-import uuid
 from datetime import date, datetime, timedelta
-from types import SimpleNamespace
 
 import marshmallow as ma
 import pytest
-import requests
 
-from integrations.connectors import signing
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
-
-
-@pytest.fixture
-def same_nonce(monkeypatch):
-    """Every request signed with one nonce, as a replayed request would be."""
-    fixed = uuid.uuid4()
-    monkeypatch.setattr(signing, "uuid", SimpleNamespace(uuid4=lambda: fixed))
 
 
 def test_a_food_business_licence_is_normalized(connect):
@@ -99,7 +88,7 @@ def test_a_replayed_nonce_is_refused(connect, same_nonce):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/food_drug", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("food_drug")
     with pytest.raises(UpstreamBadResponse):
         connect("food_drug").run("licence", {"licence_no": "JY13704020012345"})

@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta, timezone
 
 import marshmallow as ma
 import pytest
-import requests
 
 from app.identity.resident_id import make_valid
 from integrations.clouds.housing import sandbox as twin
@@ -167,15 +166,15 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
     connector = connect("housing")
     connector.run("fund_account", {}, ZHANG_WEI)  # the token first: the garbage lands on the question
-    requests.put(f"{sandbox_url}/_control/faults/housing", json={"mode": "garbage", "times": 1}, timeout=5)
+    fault_once("housing")
     with pytest.raises(UpstreamBadResponse):
         connector.run("fund_account", {}, ZHANG_WEI)
 
 
-def test_a_token_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/housing", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_a_token_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("housing")
     with pytest.raises(UpstreamBadResponse):
         connect("housing").run("fund_account", {}, ZHANG_WEI)

@@ -1,22 +1,11 @@
 """The industry cloud: a subsidy application's progress comes out normalized from 万元, node codes and epoch seconds."""
 
-import uuid
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 import marshmallow as ma
 import pytest
-import requests
 
-from integrations.connectors import signing
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
-
-
-@pytest.fixture
-def same_nonce(monkeypatch):
-    """Every request signed with one nonce, as a replayed request would be."""
-    fixed = uuid.uuid4()
-    monkeypatch.setattr(signing, "uuid", SimpleNamespace(uuid4=lambda: fixed))
 
 
 def test_an_application_in_publicity_is_normalized(connect):
@@ -77,7 +66,7 @@ def test_a_replayed_nonce_is_refused(connect, same_nonce):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/industry", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("industry")
     with pytest.raises(UpstreamBadResponse):
         connect("industry").run("subsidy_progress", {"application_no": "JG2026000123"})

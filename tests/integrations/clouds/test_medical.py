@@ -1,17 +1,12 @@
 """The medical cloud: an orgCode-signed query, PascalCase fields, /Date()/ server times and pages from 0."""
 
-import time
 from datetime import date, datetime, timedelta, timezone
-from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 import marshmallow as ma
 import pytest
-import requests
 
 from integrations.clouds.medical import sandbox as twin
 from integrations.clouds.medical.twin_data import registry
-from integrations.connectors.signing import Outgoing
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
 BEIJING = timezone(timedelta(hours=8))
@@ -102,25 +97,20 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_a_replayed_request_is_refused(connect, sandbox_url):
-    url = f"{sandbox_url}/medical/HisApi/Hospital/List"
-    outgoing = Outgoing("GET", urlsplit(url).path)
-    connect("medical").signer.sign(outgoing)
-    assert requests.get(url, params=outgoing.params, timeout=5).json()["IsSuccess"] is True
-    again = requests.get(url, params=outgoing.params, timeout=5).json()
+def test_a_replayed_request_is_refused(signed_get):
+    send = signed_get("medical", "/HisApi/Hospital/List")
+    assert send().json()["IsSuccess"] is True
+    again = send().json()
     assert (again["IsSuccess"], again["ErrorCode"]) == (False, "A04")
 
 
-def test_a_request_signed_six_minutes_ago_is_refused(connect, monkeypatch):
-    import integrations.connectors.signing as signing
-
-    monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: time.time() - 360))
+def test_a_request_signed_six_minutes_ago_is_refused(connect, signed_six_minutes_ago):
     with pytest.raises(UpstreamRejected) as refused:
         connect("medical").run("hospitals", {})
     assert refused.value.public_message is None and "A03" in refused.value.message
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/medical", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("medical")
     with pytest.raises(UpstreamBadResponse):
         connect("medical").run("hospitals", {})

@@ -1,12 +1,9 @@
 """The sharing platform as a connector: the population check and the legal-entity register, signed in the body."""
 
-import uuid
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 import marshmallow as ma
 import pytest
-import requests
 
 from app.identity.resident_id import make_valid
 from integrations.clouds.sharing import connector as sharing_connector
@@ -115,9 +112,7 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(sharing):
         assert DEMO_CITIZENS[0]["id_number"] not in str(refused.value)
 
 
-def test_a_replayed_nonce_is_refused(sharing, monkeypatch):
-    fixed = uuid.uuid4()
-    monkeypatch.setattr(sharing_connector, "uuid", SimpleNamespace(uuid4=lambda: fixed))
+def test_a_replayed_nonce_is_refused(sharing, same_nonce):
     connector = sharing()
     connector.run("legal_entity", {"credit_code": PREPAID_MERCHANT})
     with pytest.raises(UpstreamRejected) as refused:
@@ -126,15 +121,15 @@ def test_a_replayed_nonce_is_refused(sharing, monkeypatch):
     assert refused.value.public_message is None
 
 
-def test_a_failed_attempt_is_retried(sharing, sandbox_url):
+def test_a_failed_attempt_is_retried(sharing, fault_once):
     # The adapter retries reads itself (each attempt with a body signed afresh), since it signs the body.
-    requests.put(f"{sandbox_url}/_control/faults/sharing", json={"mode": "fail", "times": 1}, timeout=5)
+    fault_once("sharing", "fail")
     entity = sharing(attempts=2).run("legal_entity", {"credit_code": PREPAID_MERCHANT}).result
     assert entity["credit_code"] == PREPAID_MERCHANT
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(sharing, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/sharing", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(sharing, fault_once):
+    fault_once("sharing")
     with pytest.raises(UpstreamBadResponse):
         sharing().run("legal_entity", {"credit_code": PREPAID_MERCHANT})
 

@@ -1,16 +1,12 @@
 """The social security cloud: a person's insurances, contributions, pension account, bills and card."""
 
-import uuid
 from datetime import date, datetime, timedelta, timezone
-from types import SimpleNamespace
 
 import marshmallow as ma
 import pytest
-import requests
 
 from app.identity.resident_id import make_valid
 from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
-from integrations.connectors import signing
 from integrations.connectors.base import Identity
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
@@ -25,13 +21,6 @@ def today() -> date:
 
 
 LAST_YEAR = today().year - 1
-
-
-@pytest.fixture
-def same_nonce(monkeypatch):
-    """Every request signed with one nonce, as a replayed request would be."""
-    fixed = uuid.uuid4()
-    monkeypatch.setattr(signing, "uuid", SimpleNamespace(uuid4=lambda: fixed))
 
 
 def test_insured_info_is_normalized(connect):
@@ -190,8 +179,8 @@ def test_a_replayed_nonce_is_refused(connect, same_nonce):
     assert refused.value.public_message is None
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/social_security", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("social_security")
     with pytest.raises(UpstreamBadResponse):
         connect("social_security").run("insured_info", {}, ZHANG_WEI)
 

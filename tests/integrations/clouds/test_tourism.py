@@ -1,14 +1,9 @@
 """The tourism cloud: X-Lyj signed headers, pinyin field names and slash-dated counts come out normalized."""
 
-import time
 from datetime import datetime, timedelta
-from types import SimpleNamespace
-from urllib.parse import urlsplit
 
 import pytest
-import requests
 
-from integrations.connectors.signing import Outgoing
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
 
@@ -60,26 +55,20 @@ def test_wrong_secret_is_refused_without_a_message_for_citizens(connect):
     assert refused.value.public_message is None
 
 
-def test_a_replayed_request_is_refused(connect, sandbox_url):
-    url = f"{sandbox_url}/tourism/api/v2/jq/kl"
-    outgoing = Outgoing("GET", urlsplit(url).path, {"jqbm": "gsly"})
-    connect("tourism").signer.sign(outgoing)
-    first = requests.get(url, params=outgoing.params, headers=outgoing.headers, timeout=5)
-    assert first.json()["ret"] == 0
-    again = requests.get(url, params=outgoing.params, headers=outgoing.headers, timeout=5)
+def test_a_replayed_request_is_refused(signed_get):
+    send = signed_get("tourism", "/api/v2/jq/kl", {"jqbm": "gsly"})
+    assert send().json()["ret"] == 0
+    again = send()
     assert (again.status_code, again.json()["ret"]) == (401, 1003)
 
 
-def test_a_request_signed_six_minutes_ago_is_refused(connect, monkeypatch):
-    import integrations.connectors.signing as signing
-
-    monkeypatch.setattr(signing, "time", SimpleNamespace(time=lambda: time.time() - 360))
+def test_a_request_signed_six_minutes_ago_is_refused(connect, signed_six_minutes_ago):
     with pytest.raises(UpstreamRejected) as refused:
         connect("tourism").run("spots", {})
     assert refused.value.public_message is None and "1002" in refused.value.message
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
-    requests.put(f"{sandbox_url}/_control/faults/tourism", json={"mode": "garbage", "times": 1}, timeout=5)
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
+    fault_once("tourism")
     with pytest.raises(UpstreamBadResponse):
         connect("tourism").run("spot_status", {"spot": "tezgc"})

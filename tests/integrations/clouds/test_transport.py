@@ -114,9 +114,9 @@ def test_a_replayed_token_request_is_refused(sandbox_url):
     assert (again.status_code, again.json()["resultCode"]) == (401, "4013")
 
 
-def test_an_answer_that_is_not_json_is_a_bad_response(connect, sandbox_url):
+def test_an_answer_that_is_not_json_is_a_bad_response(connect, fault_once):
     connector = connect("transport")
     connector.run("stops", {"line": "B2"})  # the token first, so the garbage lands on the query itself
-    requests.put(f"{sandbox_url}/_control/faults/transport", json={"mode": "garbage", "times": 1}, timeout=5)
+    fault_once("transport")
     with pytest.raises(UpstreamBadResponse):
         connector.run("arrivals", {"line": "B2", "stop": "光明广场"})
