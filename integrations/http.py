@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 import requests
@@ -15,6 +18,28 @@ CONNECT_TIMEOUT_SECONDS = 3.05
 RETRYABLE_STATUSES = {408, 425, 429}
 
 _local = threading.local()
+# When the whole of the current call (retries, token fetches, pages) must be over: every send takes what is left.
+_deadline: ContextVar[float | None] = ContextVar("outbound_deadline", default=None)
+
+
+@contextmanager
+def deadline(seconds: float):
+    """Everything sent inside finishes within `seconds`, however many requests it takes."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def _within_deadline(party: str, timeout: tuple[float, float]) -> tuple[float, float]:
+    until = _deadline.get()
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0.05:
+        raise UpstreamTimeout(party, "out of time for this call")
+    return (min(timeout[0], left), min(timeout[1], left))
 
 
 def pooled_session() -> requests.Session:
@@ -83,8 +108,9 @@ def send(
 ) -> requests.Response:
     """Send one request; return the answer when it is under 500 (4xx included: the caller reads the party's
     own error shape). Transport failures, 5xx, 408, 425 and 429 raise UpstreamUnavailable, a read timeout
-    UpstreamTimeout, a redirect UpstreamBadResponse."""
+    UpstreamTimeout, a redirect UpstreamBadResponse. Inside `deadline()`, never past it."""
     where = _where(url)
+    timeout = _within_deadline(party, timeout)
     try:
         response = pooled_session().request(
             method, url, params=params, data=data, headers=headers or {}, timeout=timeout, allow_redirects=False

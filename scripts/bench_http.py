@@ -160,8 +160,8 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(20)
 
 
-def wrk(url: str, seconds: int, connections: int, headers: list[str]) -> dict:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def wrk(url: str, seconds: int, connections: int, headers: list[str], extra: list[str] | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s", *(extra or [])]
     for header in headers:
         command += ["-H", header]
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
@@ -171,11 +171,13 @@ def wrk(url: str, seconds: int, connections: int, headers: list[str]) -> dict:
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50_ms": latency(50),
         "p99_ms": latency(99),
         "non_2xx": int(errors.group(1)) if errors else 0,
+        "errors": sum(int(n) for n in socket_errors.groups()) if socket_errors else 0,
     }
 
 

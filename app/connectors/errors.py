@@ -15,16 +15,21 @@ from integrations.errors import (
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 30
-REFUSALS = {"not_found": 404, "invalid": 422, "forbidden": 403}
+# How a department's "no" to the question reads, and our words where it gave none.
+REFUSALS = {
+    "not_found": (404, "未查询到相关信息"),
+    "invalid": (422, "填写的信息有误，请检查后重试"),
+    "forbidden": (403, "您无权查询此信息"),
+}
 
 
 def as_cloud_error(error: IntegrationError) -> AppError:
     if isinstance(error, UpstreamRejected):
-        if error.public_message:
-            status = REFUSALS.get(error.reason, 422)
-            return AppError("CLOUD_REJECTED", error.public_message, status, {"source": "department"})
-        # Refused without words for citizens: our credentials or signature. Not the citizen's doing, so
-        # not a 4xx; operators see it in the connector's last error.
+        if error.reason in REFUSALS:
+            status, words = REFUSALS[error.reason]
+            return AppError("CLOUD_REJECTED", error.public_message or words, status, {"source": "department"})
+        # A refusal of our credentials or signature: not the citizen's doing, so not a 4xx; operators
+        # see it in the connector's last error.
         return _unavailable(RETRY_AFTER_SECONDS * 10)
     if isinstance(error, BreakerOpen):
         return _unavailable(error.retry_after)

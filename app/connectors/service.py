@@ -8,18 +8,24 @@ catalog generation, which a configuration change moves on: a publish or a new se
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
+from contextlib import suppress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import marshmallow as ma
 import sqlalchemy as sa
+from flask import current_app
+from redis.exceptions import RedisError
 
 from app.audit import service as audit
 from app.catalog import reads
 from app.city.models import Department
 from app.clock import shown, utcnow
 from app.connectors.models import ConnectorConfig
-from app.db import after_commit, unit_of_work
+from app.db import unit_of_work
 from app.errors import AppError
 from app.extensions import db, redis
 from app.identity.tokens import Caller
@@ -32,6 +38,7 @@ from integrations.connectors.gateway import Gateway
 from integrations.connectors.schemas import describe_connector, secret_fields
 
 load_connectors()
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -45,20 +52,23 @@ _lock = threading.Lock()
 
 
 class RedisTokens:
-    """Access tokens fetched from a party, shared by every worker, sealed like personal data."""
+    """Access tokens fetched from a party, shared by every worker, sealed like personal data. With Redis
+    down each call fetches a token of its own: slower, but the citizen still gets an answer."""
 
     def get(self, key):
-        raw = redis.client.get(f"connector:{key}:token")
         try:
+            raw = redis.client.get(f"connector:{key}:token")
             return pii.decrypt(raw.decode()) if raw else None
-        except (LookupError, ValueError):
-            return None  # sealed with a retired key: fetch a new one
+        except (LookupError, ValueError, RedisError):
+            return None  # sealed with a retired key, or Redis down: fetch a new one
 
     def put(self, key, token, ttl_seconds):
-        redis.client.set(f"connector:{key}:token", pii.encrypt(token), ex=ttl_seconds)
+        with suppress(RedisError):
+            redis.client.set(f"connector:{key}:token", pii.encrypt(token), ex=ttl_seconds)
 
     def drop(self, key):
-        redis.client.delete(f"connector:{key}:token")
+        with suppress(RedisError):
+            redis.client.delete(f"connector:{key}:token")
 
 
 def kinds() -> list[dict]:
@@ -66,7 +76,12 @@ def kinds() -> list[dict]:
     return [describe_connector(REGISTRY[kind]) for kind in sorted(REGISTRY)]
 
 
+NAME = re.compile(r"[a-z][a-z0-9_-]{0,63}")
+
+
 def configure(caller: Caller, name: str, body: dict) -> dict:
+    if not NAME.fullmatch(name):
+        raise AppError("INVALID_CONFIG", "连接器配置有误", 422, {"fields": {"name": ["小写字母开头，最长 64 位"]}})
     kind = body["kind"]
     cls = REGISTRY.get(kind)
     if cls is None:
@@ -80,21 +95,37 @@ def configure(caller: Caller, name: str, body: dict) -> dict:
         except ma.ValidationError as error:
             # Marshmallow's messages name the rule, never the value: a secret is not echoed back.
             raise AppError("INVALID_CONFIG", "连接器配置有误", 422, {"fields": error.messages}) from None
-        department = body.get("department")
+        _check_where(loaded["base_url"])
+        department = body["department"]
         known = s.scalar(sa.select(Department.code).where(Department.code == department)) if department else None
         if department is not None and known is None:
             raise AppError("INVALID_CONFIG", "连接器配置有误", 422, {"fields": {"department": ["没有这个部门"]}})
+        before = _audited(row)
         if row is None:
             row = ConnectorConfig(name=name)
             s.add(row)
-        row.kind, row.department_code, row.enabled = kind, department, body.get("enabled", True)
+        row.kind, row.department_code, row.enabled = kind, department, body["enabled"]
         row.settings = {key: value for key, value in loaded.items() if key not in secret_names}
         row.secrets = json.dumps({key: loaded[key] for key in secret_names if key in loaded})
         row.updated_at, row.updated_by = utcnow(), f"{caller.kind}:{caller.subject}"
         changed = sorted(set(body["settings"]) & set(secret_names))
-        audit.record("connector.configure", "connector", name, details={"kind": kind, "secrets_changed": changed})
-        after_commit(reads.invalidate)
+        details = {"kind": kind, "before": before, "after": _audited(row), "secrets_changed": changed}
+        audit.record("connector.configure", "connector", name, details=details)
+        reads.invalidate()  # after the commit: every worker builds the connector anew
     return view(row)
+
+
+def _audited(row: ConnectorConfig | None) -> dict | None:
+    """What an auditor needs to see changed: where citizens' data goes, whose it is, whether it is on."""
+    if row is None:
+        return None
+    return {"base_url": row.settings.get("base_url"), "department": row.department_code, "enabled": row.enabled}
+
+
+def _check_where(base_url: str) -> None:
+    # Secrets and citizens' identities travel to this address: in production only over TLS.
+    if current_app.config["APP_ENV"] == "production" and urlsplit(base_url).scheme != "https":
+        raise AppError("INVALID_CONFIG", "连接器配置有误", 422, {"fields": {"base_url": ["生产环境须使用 https"]}})
 
 
 def view(row: ConnectorConfig) -> dict:
@@ -114,12 +145,13 @@ def view(row: ConnectorConfig) -> dict:
 def overview() -> list[dict]:
     """Every configured connector with its breaker and the last quarter hour's figures."""
     rows = db.session.scalars(sa.select(ConnectorConfig).order_by(ConnectorConfig.name)).all()
-    db.session.rollback()
+    views = [(view(row), row.settings) for row in rows]
+    db.session.rollback()  # nothing held while Redis is asked
     client, items = redis.client, []
-    for row in rows:
-        settings = row.settings
-        breaker = gateway().breaker_for(row.name, settings["failure_threshold"], settings["open_seconds"])
-        items.append(view(row) | {"breaker": breaker.state(), "figures": metrics.summary(client, row.name)})
+    for shown_row, settings in views:
+        name = shown_row["name"]
+        breaker = gateway().breaker_for(name, settings.get("failure_threshold", 5), settings.get("open_seconds", 30))
+        items.append(shown_row | {"breaker": breaker.state(), "figures": metrics.summary(client, name)})
     return items
 
 
@@ -135,8 +167,13 @@ def built(name: str) -> Built | None:
     made = None
     if row is not None and row.kind in REGISTRY:
         cls = REGISTRY[row.kind]
-        settings = cls.Config().load({**row.settings, **json.loads(row.secrets)})
-        made = Built(cls(row.name, settings, RedisTokens()), row.department_code)
+        try:
+            settings = cls.Config().load({**row.settings, **json.loads(row.secrets)})
+            made = Built(cls(row.name, settings, RedisTokens()), row.department_code)
+        except (ma.ValidationError, LookupError, ValueError):
+            # A stored configuration this release no longer reads, or secrets under a retired key:
+            # the connector is out of service until an operator configures it again.
+            log.error("connector configuration unusable", extra={"connector": name})
     with _lock:
         _built[name] = (generation, made)
     return made

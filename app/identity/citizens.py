@@ -200,6 +200,7 @@ def update(caller: Caller, changes: dict) -> Citizen:
 def export(caller: Caller) -> dict:
     """Everything we hold about the caller, unmasked: it is their own data (PIPL art. 45)."""
     from app.identity import family, link_reads  # they build on this module
+    from app.inquiry import personal_data as inquiry_data  # what the inquiries keep of a citizen
 
     citizen = get(caller)
     sessions_held = db.session.scalars(
@@ -231,6 +232,8 @@ def export(caller: Caller) -> dict:
         "sessions": [{"created_at": shown(s.created_at), "revoked_at": shown(s.revoked_at)} for s in sessions_held],
         "family": family.export_rows(citizen.id),
         "links": link_reads.export_rows(citizen.id),
+        "bound_accounts": inquiry_data.export_accounts(citizen.id),
+        "queries": inquiry_data.export_queries(citizen.id),
         "exported_at": shown(utcnow()),
     }
 
@@ -239,6 +242,7 @@ def erase(caller: Caller) -> None:
     """Delete the account: personal data and logins go; the id stays, de-identified, for the records
     the law makes us keep (payments, Wi-Fi logs), which point at it."""
     from app.identity import family, linking  # they build on this module
+    from app.inquiry import personal_data as inquiry_data
 
     with unit_of_work():
         citizen = get(caller, for_update=True)
@@ -246,6 +250,7 @@ def erase(caller: Caller) -> None:
             db.session.delete(identity)
         family.erase_all(citizen.id)
         linking.erase_all(citizen.id)
+        inquiry_data.erase_all(citizen.id)  # bound accounts and query history: nothing the law keeps
         citizen.nickname = citizen.phone = citizen.phone_hash = None
         citizen.real_name = citizen.id_number = citizen.id_number_hash = None
         citizen.real_name_verified_at = None

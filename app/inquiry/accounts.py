@@ -97,6 +97,8 @@ def bind(caller: Caller, kind: str, account_no: str, holder_name: str | None) ->
             raise AppError("ACCOUNT_KIND_UNAVAILABLE", "暂不支持绑定这类账户", 503, {}, {"Retry-After": "3600"})
         name, operation = verifier
         target = connectors.built(name)
+        if target is None:  # its stored configuration became unusable
+            raise AppError("ACCOUNT_KIND_UNAVAILABLE", "暂不支持绑定这类账户", 503, {}, {"Retry-After": "3600"})
         op = target.connector.operations[operation]
         identity = identity_of(citizen) if op.identity else None
         inputs = {"account_no": account_no}

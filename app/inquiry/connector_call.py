@@ -59,14 +59,14 @@ class ConnectorCall:
 
 
 def prepare_connector_call(
-    binding: dict, citizen: Citizen | None, inputs: dict, account_id: uuid.UUID | None
+    binding: dict, department: str, citizen: Citizen | None, inputs: dict, account_id: uuid.UUID | None
 ) -> ConnectorCall:
     target = connectors.built(binding["connector"])
     operation = binding["operation"]
-    if target is None or operation not in target.connector.operations:
-        # Disabled by an operator since the service went live.
+    op = target.connector.operations.get(operation) if target is not None else None
+    if op is None or op.internal or target.department_code not in (None, department):
+        # Disabled, or given to another department, by an operator since the service went live.
         raise _unavailable()
-    op = target.connector.operations[operation]
     identity = None
     if op.identity:
         if citizen is None:

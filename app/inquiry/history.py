@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.catalog.form_inputs import mask_inputs
 from app.clock import shown, utcnow
@@ -13,18 +15,25 @@ from app.extensions import db
 from app.identity.tokens import Caller
 from app.inquiry.models import QueryRecord
 
+log = logging.getLogger(__name__)
+
 
 def record(citizen_id: str, code: str, form: dict, inputs: dict, outcome: str) -> None:
-    with unit_of_work() as s:
-        s.add(
-            QueryRecord(
-                citizen_id=uuid.UUID(citizen_id),
-                service_code=code,
-                inputs=mask_inputs(form, inputs),
-                outcome=outcome,
-                created_at=utcnow(),
+    """Best effort: the department's answer (or its clear error) reaches the citizen even if this fails."""
+    try:
+        with unit_of_work() as s:
+            s.add(
+                QueryRecord(
+                    citizen_id=uuid.UUID(citizen_id),
+                    service_code=code,
+                    inputs=mask_inputs(form, inputs),
+                    outcome=outcome,
+                    created_at=utcnow(),
+                )
             )
-        )
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("query not written to history", extra={"service": code})
 
 
 def listing(caller: Caller, cursor: int | None, limit: int) -> dict:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from app.catalog.contract_keys import secret_for
 from app.catalog.form_inputs import check_inputs
 from app.catalog.models import Service
-from app.catalog.reads import live_version_of
+from app.catalog.reads import generation, live_version_of
 from app.catalog.usage import record_use
 from app.city.models import Department
 from app.clock import shown
@@ -42,19 +42,32 @@ class Bound:
     department_name: str
     kind: str
     content: dict
-    secret: str | None
+
+
+# What each service's live version needs, kept per process for the catalog generation it was read in:
+# a publish, a suspension or a connector's new settings move the generation on (app/catalog/reads.py).
+_bound: dict[str, tuple[int, Bound]] = {}
 
 
 def _live(code: str) -> Bound:
+    current = generation()
+    hit = _bound.get(code)
+    if hit is not None and hit[0] == current >= 0:
+        return hit[1]
+    bound = _read_live(code)
+    if current >= 0:
+        _bound[code] = (current, bound)
+    return bound
+
+
+def _read_live(code: str) -> Bound:
     row = db.session.execute(
         live_version_of(code).add_columns(Department.name).join(Department, Department.code == Service.department_code)
     ).first()
     if row is None:
         raise AppError("SERVICE_NOT_FOUND", "没有这个服务，或它暂停了", 404)
     service, version, department_name = row
-    binding = version.content.get("binding") or {}
-    secret = secret_for(service.department_code, binding.get("key_id")) if binding.get("type") == "contract" else None
-    return Bound(service.code, service.department_code, department_name, service.kind, version.content, secret)
+    return Bound(service.code, service.department_code, department_name, service.kind, version.content)
 
 
 def _citizen_block(caller: Caller, content: dict):
@@ -85,22 +98,26 @@ def query(caller: Caller, code: str, inputs: dict, account_id: uuid.UUID | None 
         citizen, block = _citizen_block(caller, bound.content)
         binding = bound.content["binding"]
         if binding["type"] == "connector":
-            prepared = prepare_connector_call(binding, citizen, dict(inputs), account_id)
+            prepared = prepare_connector_call(binding, bound.department, citizen, dict(inputs), account_id)
             inputs = prepared.inputs
-        elif account_id is not None:
-            raise AppError("ACCOUNT_NOT_APPLICABLE", "此服务不能使用绑定账户", 422)
+        else:
+            if account_id is not None:
+                raise AppError("ACCOUNT_NOT_APPLICABLE", "此服务不能使用绑定账户", 422)
+            # Read each time, not kept with the rest: a key retired now must stop signing now.
+            secret = secret_for(bound.department, binding.get("key_id")) if binding["type"] == "contract" else None
         cleaned = check_inputs(bound.content["form"], inputs)
     finally:
         db.session.rollback()  # end the read before the outbound call
     try:
-        answer = prepared.run(cleaned) if prepared is not None else _by_contract(bound, binding, cleaned, block)
+        answer = prepared.run(cleaned) if prepared is not None else _by_contract(bound, binding, secret, cleaned, block)
     except AppError as error:
         if citizen is not None:
             history.record(caller.subject, code, bound.content["form"], cleaned, error.code)
         raise
     record_use(code, f"citizen:{caller.subject}" if citizen else f"ip:{address_key()}")
     if citizen is not None:
-        history.record(caller.subject, code, bound.content["form"], cleaned, "stale" if answer["stale"] else "ok")
+        outcome = "stale" if answer["stale"] else "ok"
+        history.record(caller.subject, code, bound.content["form"], cleaned, outcome)
     return {
         "service": code,
         **answer,
@@ -108,8 +125,8 @@ def query(caller: Caller, code: str, inputs: dict, account_id: uuid.UUID | None 
     }
 
 
-def _by_contract(bound: Bound, binding: dict, cleaned: dict, block: dict | None) -> dict:
-    if binding["type"] != "contract" or bound.secret is None:
+def _by_contract(bound: Bound, binding: dict, secret: str | None, cleaned: dict, block: dict | None) -> dict:
+    if binding["type"] != "contract" or secret is None:
         # The key the service was approved with has been retired: the department must issue a new one.
         raise AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
     timeout = (contract.CONNECT_TIMEOUT_SECONDS, binding.get("timeout_seconds") or DEFAULT_READ_TIMEOUT)
@@ -119,7 +136,7 @@ def _by_contract(bound: Bound, binding: dict, cleaned: dict, block: dict | None)
         answer = contract.call(
             binding["url"],
             binding["key_id"],
-            bound.secret,
+            secret,
             "query",
             bound.code,
             cleaned,

@@ -13,10 +13,12 @@ class ConnectorKindSchema(ma.Schema):
 
 class ConfigureSchema(ma.Schema):
     kind = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    # Both required: left out, a default would open a department's connector to every department, or
+    # switch back on one an operator had switched off.
     department = ma.fields.String(
-        load_default=None, allow_none=True, metadata={"description": "whose system; null: the platform's own"}
+        required=True, allow_none=True, metadata={"description": "whose system; null: the platform's own"}
     )
-    enabled = ma.fields.Boolean(load_default=True)
+    enabled = ma.fields.Boolean(required=True)
     settings = ma.fields.Dict(
         required=True, metadata={"description": "per the kind's config schema; leave a secret out to keep it"}
     )

@@ -21,7 +21,7 @@ import requests
 
 from integrations.connectors.signing import MemoryTokens, Outgoing, Signer, TokenStore
 from integrations.errors import UpstreamBadResponse
-from integrations.http import CONNECT_TIMEOUT_SECONDS, retrying, send
+from integrations.http import CONNECT_TIMEOUT_SECONDS, deadline, retrying, send
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class BaseConfig(ma.Schema):
     connect_timeout = ma.fields.Float(load_default=CONNECT_TIMEOUT_SECONDS, validate=ma.validate.Range(0.1, 10))
     read_timeout = ma.fields.Float(load_default=5.0, validate=ma.validate.Range(0.5, 10))
     attempts = ma.fields.Integer(load_default=2, validate=ma.validate.Range(1, 3))
+    # The whole of one call (retries, a token fetch, every page) ends within this: well inside the 30 s a
+    # web worker is given, and long before a citizen gives up.
+    deadline_seconds = ma.fields.Float(load_default=10.0, validate=ma.validate.Range(1, 25))
     failure_threshold = ma.fields.Integer(load_default=5, validate=ma.validate.Range(1, 100))
     open_seconds = ma.fields.Integer(load_default=30, validate=ma.validate.Range(1, 3600))
 
@@ -113,10 +116,19 @@ class Connector:
 
     def run(self, operation: str, inputs: dict, identity: Identity | None = None) -> Answer:
         """The operation's normalized answer; the party's failures raise from integrations.errors."""
+        return self.perform(operation, self.load_inputs(operation, inputs), identity)
+
+    def load_inputs(self, operation: str, inputs: dict) -> dict:
+        """The inputs as the operation takes them; marshmallow's ValidationError if they are not."""
+        return self.operations[operation].inputs().load(inputs)
+
+    def perform(self, operation: str, loaded: dict, identity: Identity | None = None) -> Answer:
+        """Run the operation on inputs already loaded, within the connector's deadline."""
         op = self.operations[operation]
         if op.identity and identity is None:
             raise ValueError(f"{self.kind}.{operation} is personal: it needs the verified identity")
-        answer = getattr(self, operation)(op.inputs().load(inputs), identity)
+        with deadline(self.settings["deadline_seconds"]):
+            answer = getattr(self, operation)(loaded, identity)
         problems = op.output().validate(answer.result)
         if problems:
             # The adapter met an answer it did not expect (a changed field, a missing date): not ours to guess.

@@ -19,7 +19,9 @@ import redis as redis_lib
 from integrations.errors import UpstreamUnavailable
 
 log = logging.getLogger(__name__)
-PROBE_SECONDS = 15  # a probe that never reports back (its worker died) frees the lock after this
+# A probe that never reports back (its worker died) frees the lock after this: longer than any call may
+# take (BaseConfig.deadline_seconds at most 25), so a slow probe is never joined by a second one.
+PROBE_SECONDS = 30
 
 
 class BreakerOpen(UpstreamUnavailable):

@@ -45,7 +45,7 @@ def _kind(error: IntegrationError) -> str:
     if isinstance(error, UpstreamBadResponse):
         return "bad_response"
     if isinstance(error, UpstreamRejected):
-        return "rejected"
+        return "rejected" if error.reason else "refused"
     return "unavailable"
 
 
@@ -70,11 +70,12 @@ class Gateway:
         allow_stale: bool = False,
         use_cache: bool = True,
     ) -> Outcome:
-        """`use_cache=False` for answers that must be live (verifying an account a citizen binds)."""
+        """`use_cache=False` for answers that must be live (verifying an account a citizen binds).
+        Inputs the operation refuses raise marshmallow's ValidationError before anything is sent."""
         op = connector.operations[operation]
-        sealed = op.identity
-        cacheable = use_cache and op.idempotent
-        key = self.cache.key(connector.name, operation, inputs, identity) if cacheable else None
+        sealed = op.identity or op.account is not None  # one's own records, or a household's bills
+        loaded = connector.load_inputs(operation, inputs)  # before the breaker: bad input is not a probe
+        key = self.cache.key(connector.name, operation, inputs, identity) if use_cache and op.idempotent else None
         cached = self.cache.get(key, sealed) if key else None
         if cached is not None and cached.age(self.clock()) < op.fresh_seconds:
             metrics.CACHE.labels(connector.name, "hit").inc()
@@ -83,20 +84,25 @@ class Gateway:
         started = time.perf_counter()
         try:
             admission = breaker.admit()
-            answer = connector.run(operation, inputs, identity)
         except BreakerOpen as error:
             self._record(connector.name, operation, error, started)
             return self._instead(connector.name, op, cached, allow_stale, error)
+        try:
+            answer = connector.perform(operation, loaded, identity)
         except UpstreamRejected as error:
+            if error.reason is None:  # our credentials or signature refused: the service is down for us
+                return self._failed(connector, op, operation, error, admission, started, cached, allow_stale)
             # The party answered: it is up, whatever it thought of the question.
             pipe = self.redis.pipeline()
             breaker.succeeded(admission, pipe)
             self._record(connector.name, operation, error, started, pipe)
             raise
         except IntegrationError as error:
-            breaker.failed(admission)
-            self._record(connector.name, operation, error, started)
-            return self._instead(connector.name, op, cached, allow_stale, error)
+            return self._failed(connector, op, operation, error, admission, started, cached, allow_stale)
+        except Exception as error:
+            log.exception("connector adapter failed", extra={"connector": connector.name, "operation": operation})
+            failure = UpstreamBadResponse(connector.name, f"{operation}: the adapter failed ({type(error).__name__})")
+            return self._failed(connector, op, operation, failure, admission, started, cached, allow_stale)
         pipe = self.redis.pipeline(transaction=False)
         if key:
             self.cache.put(key, answer, op.fresh_seconds + op.stale_seconds, sealed, pipe)
@@ -104,6 +110,11 @@ class Gateway:
         self._record(connector.name, operation, None, started, pipe)
         metrics.CACHE.labels(connector.name, "miss").inc()
         return Outcome(answer.result, answer.as_of)
+
+    def _failed(self, connector, op, operation, error, admission, started, cached, allow_stale) -> Outcome:
+        self.breaker(connector).failed(admission)
+        self._record(connector.name, operation, error, started)
+        return self._instead(connector.name, op, cached, allow_stale, error)
 
     def _instead(self, name: str, op, cached: Cached | None, allow_stale: bool, error: IntegrationError) -> Outcome:
         """The stale answer that may stand in for a failed call, or the failure itself."""
@@ -118,9 +129,8 @@ class Gateway:
         ms = (time.perf_counter() - started) * 1000
         outcome = "ok" if error is None else _kind(error)
         # The error's own text names the party and the failure, never inputs (integrations/errors.py).
-        # A refusal with words for the citizen is the question's fault; one without (our credentials, our
-        # signature) is for the operators to see.
-        failure = None if error is None or getattr(error, "public_message", None) else str(error)
+        # A refusal of the question is the question's fault; of our credentials or signature, the operators'.
+        failure = None if error is None or outcome == "rejected" else str(error)
         target = pipe if pipe is not None else self.redis.pipeline(transaction=False)
         metrics.record(target, name, operation, outcome, ms, failure, self.clock())
         try:

@@ -18,8 +18,9 @@ log = logging.getLogger(__name__)
 BUCKET_SECONDS = 300
 WINDOW_BUCKETS = 3
 BANDS_MS = (10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
-OUTCOMES = ("ok", "rejected", "unavailable", "timeout", "bad_response", "open")
-FAILURES = ("unavailable", "timeout", "bad_response", "open")
+# rejected: the party said no to the question (it is up); refused: it said no to our credentials.
+OUTCOMES = ("ok", "rejected", "refused", "unavailable", "timeout", "bad_response", "open")
+FAILURES = ("refused", "unavailable", "timeout", "bad_response", "open")
 
 CALLS = Histogram(
     "connector_call_seconds",

@@ -49,12 +49,18 @@ def test_operators_see_state_error_rate_p95_and_last_error_but_no_secret(client,
     assert listed.headers["Cache-Control"] == "no-store"
 
 
-def test_an_operator_reconfigures_a_connector_keeping_the_secret_left_out(client, staff, app):
+def test_an_operator_reconfigures_a_connector_keeping_the_secret_left_out(client, staff, app, via_connector):
+    from tests.inquiry.test_connector_query import AIR_FORM
+
+    via_connector("air-now", "environment", "air_quality", AIR_FORM, "hbj", login_required=False)
+    query = {"inputs": {"district": "370402"}}
+    assert client.post("/api/v1/services/air-now/query", json=query).status_code == 200
     put = client.put(
         "/api/v1/ops/connectors/environment",
         json={
             "kind": "environment",
             "department": "hbj",
+            "enabled": True,
             "settings": {
                 "base_url": "http://127.0.0.1:9/environment",
                 "app_key": "city-services-environment",
@@ -65,6 +71,8 @@ def test_an_operator_reconfigures_a_connector_keeping_the_secret_left_out(client
     )
     assert put.status_code == 200, put.json
     assert put.json["settings"]["base_url"] == "http://127.0.0.1:9/environment" and SECRET not in put.text
+    moved = client.post("/api/v1/services/air-now/query", json={"inputs": {"district": "370405"}})
+    assert moved.status_code == 503 and moved.json["error"]["code"] == "CLOUD_UNAVAILABLE"  # the new address, now
     with app.app_context():
         row = db.session.scalar(sa.select(ConnectorConfig).where(ConnectorConfig.name == "environment"))
         assert SECRET in row.secrets  # kept (and stored encrypted: see the raw column below)
@@ -76,6 +84,36 @@ def test_an_operator_reconfigures_a_connector_keeping_the_secret_left_out(client
             .order_by(AuditEntry.id.desc())
         )
         assert entry.details["secrets_changed"] == [] and entry.actor_kind == "operator"
+        assert entry.details["before"]["base_url"].endswith("/environment")
+        assert entry.details["after"] == {
+            "base_url": "http://127.0.0.1:9/environment",
+            "department": "hbj",
+            "enabled": True,
+        }
+
+
+def test_a_connector_switched_off_takes_its_services_out_at_once(client, staff, via_connector):
+    from tests.inquiry.test_connector_query import AIR_FORM
+
+    via_connector("air-now", "environment", "air_quality", AIR_FORM, "hbj", login_required=False)
+    body = {
+        "kind": "environment",
+        "department": "hbj",
+        "enabled": False,
+        "settings": {"base_url": "http://127.0.0.1:9/environment", "app_key": "city-services-environment"},
+    }
+    assert client.put("/api/v1/ops/connectors/environment", json=body, headers=staff["operator"]).status_code == 200
+    off = client.post("/api/v1/services/air-now/query", json={"inputs": {"district": "370405"}})
+    assert off.status_code == 503 and off.json["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_department_and_enabled_must_be_said_so_a_default_never_opens_a_connector(client, staff, app):
+    body = {"kind": "housing", "settings": {"base_url": "http://x/", "app_key": "k"}}
+    answer = client.put("/api/v1/ops/connectors/housing", json=body, headers=staff["operator"])
+    assert answer.status_code == 422 and set(answer.json["error"]["details"]["fields"]) == {"department", "enabled"}
+    with app.app_context():
+        row = db.session.scalar(sa.select(ConnectorConfig).where(ConnectorConfig.name == "housing"))
+        assert row.department_code == "gjj"
 
 
 @pytest.mark.parametrize(
@@ -93,6 +131,7 @@ def test_an_operator_reconfigures_a_connector_keeping_the_secret_left_out(client
     ],
 )
 def test_a_bad_configuration_is_refused_and_changes_nothing(client, staff, app, body, field):
+    body = {"department": "hbj", "enabled": True} | body
     answer = client.put("/api/v1/ops/connectors/environment", json=body, headers=staff["operator"])
     assert answer.status_code == 422 and answer.json["error"]["code"] == "INVALID_CONFIG"
     assert field in answer.json["error"]["details"]["fields"]
@@ -102,14 +141,14 @@ def test_a_bad_configuration_is_refused_and_changes_nothing(client, staff, app, 
 
 
 def test_an_unknown_kind_is_refused(client, staff):
-    answer = client.put(
-        "/api/v1/ops/connectors/x", json={"kind": "teleport", "settings": {}}, headers=staff["operator"]
-    )
+    body = {"kind": "teleport", "department": None, "enabled": True, "settings": {}}
+    answer = client.put("/api/v1/ops/connectors/x", json=body, headers=staff["operator"])
     assert answer.status_code == 422 and answer.json["error"]["code"] == "UNKNOWN_CONNECTOR_KIND"
 
 
 def test_only_operators_configure_or_watch_connectors(client, staff):
-    body = {"kind": "environment", "settings": {"base_url": "http://x.example/", "app_key": "k", "app_secret": "s" * 8}}
+    settings = {"base_url": "http://x.example/", "app_key": "k", "app_secret": "s" * 8}
+    body = {"kind": "environment", "department": "hbj", "enabled": True, "settings": settings}
     assert client.put("/api/v1/ops/connectors/environment", json=body, headers=staff["clerk"]).status_code == 403
     assert client.get("/api/v1/ops/connectors", headers=staff["clerk"]).status_code == 403
     assert client.get("/api/v1/ops/connectors").status_code == 401

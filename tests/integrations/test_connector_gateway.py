@@ -1,6 +1,8 @@
 """The guarded call against a real twin and real Redis: the breaker opens, fails fast, probes and closes;
 the cache answers fresh and, where allowed, stale; slow, failing, garbled and vanished twins never hang."""
 
+import hashlib
+import hmac
 import time
 
 import pytest
@@ -16,6 +18,10 @@ from integrations.connectors.metrics import summary
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
 from integrations.sandbox import keyring
 from tests.conftest import REDIS_URL
+
+
+def keyed(raw: bytes) -> str:
+    return hmac.new(b"test-cache-key", raw, hashlib.sha256).hexdigest()
 
 
 class Clock:
@@ -38,7 +44,7 @@ def redis():
 
 @pytest.fixture
 def gateway(redis, clock):
-    return Gateway(redis, ResponseCache(redis, clock=clock), clock=clock)
+    return Gateway(redis, ResponseCache(redis, hasher=keyed, clock=clock), clock=clock)
 
 
 @pytest.fixture
@@ -104,7 +110,7 @@ def test_every_worker_sees_the_breaker_open(redis, gateway, environment, fault, 
     for _ in range(3):
         with pytest.raises(UpstreamUnavailable):
             gateway.call(environment(), "air_quality", {})
-    other_worker = Gateway(redis_lib.Redis.from_url(REDIS_URL), ResponseCache(redis, clock=clock), clock=clock)
+    other_worker = Gateway(redis_lib.Redis.from_url(REDIS_URL), ResponseCache(redis, keyed, clock=clock), clock=clock)
     with pytest.raises(BreakerOpen):
         other_worker.call(environment(), "air_quality", {})
 
@@ -215,3 +221,41 @@ def test_figures_count_calls_errors_latency_and_the_last_error(redis, gateway, e
     assert figures["p95_ms"] is not None
     assert "HTTP 500" in figures["last_error"]["message"]
     assert "370404" not in figures["last_error"]["message"]  # no inputs in what operators see
+
+
+def test_bad_input_during_half_open_is_refused_without_taking_the_probe(gateway, environment, fault, clock):
+    from marshmallow import ValidationError
+
+    connector = environment(failure_threshold=1)
+    fault(mode="fail", status=500, times=1)
+    with pytest.raises(UpstreamUnavailable):
+        gateway.call(connector, "air_quality", {})
+    clock.now += 31
+    with pytest.raises(ValidationError):
+        gateway.call(connector, "air_quality", {"district": "not-a-district"})
+    assert gateway.call(connector, "air_quality", {}).result["readings"]  # the probe was still free
+    assert gateway.breaker(connector).state()["state"] == "closed"
+
+
+def test_an_adapters_own_slip_is_a_bad_response_and_frees_the_probe(gateway, environment, clock):
+    connector = environment(failure_threshold=1)
+    connector.air_quality = lambda inputs, identity: {}["missing"]  # a KeyError inside an adapter
+    with pytest.raises(UpstreamBadResponse):
+        gateway.call(connector, "air_quality", {})
+    assert gateway.breaker(connector).state()["state"] == "open"
+
+
+def test_a_call_never_outlives_its_deadline_however_many_pages(gateway, environment, fault):
+    fault(mode="slow", delay_ms=700)  # each of the two pages alone fits the read timeout
+    started = time.perf_counter()
+    with pytest.raises(UpstreamTimeout):
+        gateway.call(environment(deadline_seconds=1), "air_hourly", {"district": "370402"})
+    assert time.perf_counter() - started < 1.3
+
+
+def test_a_request_that_may_have_been_acted_on_is_never_repeated(environment, fault):
+    fault(mode="fail", status=503, times=1)
+    connector = environment(attempts=3)
+    with pytest.raises(UpstreamUnavailable):
+        connector.request("GET", "/api/aqi/realtime", idempotent=False)
+    assert fault.served() == 1
