@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+import urllib.request
 from contextlib import contextmanager
 from contextvars import ContextVar
 from urllib.parse import urlsplit
@@ -49,6 +50,9 @@ def pooled_session() -> requests.Session:
     if session is None:
         session = _local.session = requests.Session()
         session.headers["User-Agent"] = "zz-city-services/1"
+        # Without proxies in the environment, skip requests' reading of it on every request (a tenth of
+        # an outbound call's CPU); with them, requests keeps honouring HTTP(S)_PROXY and NO_PROXY.
+        session.trust_env = bool(urllib.request.getproxies())
     return session
 
 
