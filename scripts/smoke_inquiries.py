@@ -22,7 +22,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from app.catalog.demo import demo_services
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS
+from integrations.clouds.sharing.people import DEMO_CITIZENS
 
 
 def _login(base: str, sandbox: str, user: str) -> dict:

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from app.errors import AppError
 from app.extensions import db
 from app.identity import family
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 from tests.identity.helpers import bearer, login_wechat, table_dump, verify_real_name
 
 ME = DEMO_CITIZENS[0]  # 张伟

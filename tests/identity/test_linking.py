@@ -13,7 +13,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.identity import linking
 from app.identity.models import Citizen, LinkRequest
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 from integrations.sms import sandbox as sms_twin
 from tests.identity.helpers import (
     bearer,

@@ -6,7 +6,7 @@ import requests
 import sqlalchemy as sa
 
 from app.extensions import db
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS
+from integrations.clouds.sharing.people import DEMO_CITIZENS
 from integrations.sms import sandbox as sms_twin
 from tests.identity.helpers import bearer, login_wechat, wechat_code
 

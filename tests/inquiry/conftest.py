@@ -7,7 +7,7 @@ import pytest
 from flask import Flask, jsonify, request
 
 from app.catalog import contract_keys, service
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS
+from integrations.clouds.sharing.people import DEMO_CITIZENS
 from integrations.department_contract.signing import ContractSignatureError, verify
 from tests.catalog.test_lifecycle import LINK, OPERATOR, SYSTEM, acting
 from tests.factories import make_department

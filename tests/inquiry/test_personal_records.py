@@ -4,7 +4,7 @@ ID number, so each citizen sees only their own; their answers are kept apart and
 import pytest
 import redis as redis_lib
 
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS
+from integrations.clouds.sharing.people import DEMO_CITIZENS
 from tests.conftest import REDIS_URL
 from tests.identity.helpers import bearer, login_wechat, verify_real_name
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, timedelta
 
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 
 # 经营项目 as the licence prints them, per kind of licence.
 FOOD_ITEMS = {

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 
 BEIJING = timezone(timedelta(hours=8))
 STAGES = {"01": "受理", "02": "审核中", "03": "审批通过", "04": "已放款", "05": "不予批准"}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 
 # aae140 险种类型 → name, and the per-mille rates of the base (personal, employer).
 INSURANCES = {

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, jsonify, request
 
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 from integrations.sandbox import keyring, twin_kit
 
 CLOUD = "work_safety"

@@ -8,7 +8,7 @@ import pytest
 
 from app.identity.resident_id import make_valid
 from integrations.clouds.housing import sandbox as twin
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 from integrations.connectors.base import Identity
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 

@@ -7,7 +7,7 @@ import pytest
 
 from app.identity.resident_id import make_valid
 from integrations.clouds.sharing import connector as sharing_connector
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS
+from integrations.clouds.sharing.people import DEMO_CITIZENS
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 from integrations.sandbox import keyring
 

@@ -6,7 +6,7 @@ import marshmallow as ma
 import pytest
 
 from app.identity.resident_id import make_valid
-from integrations.clouds.sharing.sandbox import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 from integrations.connectors.base import Identity
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
