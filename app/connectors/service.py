@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from contextlib import suppress
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -47,8 +46,7 @@ class Built:
     department_code: str | None
 
 
-_built: dict[str, tuple[int, Built | None]] = {}
-_lock = threading.Lock()
+_built: dict[str, tuple[int, Built | None]] = {}  # one assignment replaces an entry: safe across threads
 
 
 class RedisTokens:
@@ -174,8 +172,7 @@ def built(name: str) -> Built | None:
             # A stored configuration this release no longer reads, or secrets under a retired key:
             # the connector is out of service until an operator configures it again.
             log.error("connector configuration unusable", extra={"connector": name})
-    with _lock:
-        _built[name] = (generation, made)
+    _built[name] = (generation, made)
     return made
 
 
@@ -191,10 +188,6 @@ def account_verifier(kind: str) -> tuple[str, str] | None:
         if cls is not None and kind in cls.accounts:
             return name, cls.accounts[kind]
     return None
-
-
-def account_kinds() -> set[str]:
-    return {kind for cls in REGISTRY.values() for kind in cls.accounts}
 
 
 def _cache_key_hash(raw: bytes) -> str:

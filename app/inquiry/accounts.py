@@ -23,6 +23,7 @@ from app.errors import AppError
 from app.extensions import db
 from app.identity.models import Citizen
 from app.identity.tokens import Caller
+from app.inquiry.errors import login_required, real_name_required
 from app.inquiry.models import BoundAccount
 from app.security.pii import blind_index
 from integrations.connectors.base import Identity
@@ -42,13 +43,13 @@ KIND_NAMES = {
 def citizen_of(caller: Caller) -> Citizen:
     citizen = db.session.get(Citizen, uuid.UUID(caller.subject))
     if citizen is None or citizen.status != "active":
-        raise AppError("UNAUTHORIZED", "请先登录", 401, {}, {"WWW-Authenticate": "Bearer"})
+        raise login_required()
     return citizen
 
 
 def identity_of(citizen: Citizen) -> Identity:
     if citizen.real_name_verified_at is None:
-        raise AppError("REAL_NAME_REQUIRED", "此服务需要先完成实名认证", 403)
+        raise real_name_required()
     return Identity(citizen.real_name, citizen.id_number)
 
 
@@ -92,12 +93,9 @@ def bind(caller: Caller, kind: str, account_no: str, holder_name: str | None) ->
         count = db.session.scalar(sa.select(sa.func.count()).where(BoundAccount.citizen_id == citizen.id))
         if count >= MAX_ACCOUNTS:
             raise AppError("TOO_MANY_ACCOUNTS", f"最多绑定 {MAX_ACCOUNTS} 个账户", 409)
-        verifier = connectors.account_verifier(kind)
-        if verifier is None:
-            raise AppError("ACCOUNT_KIND_UNAVAILABLE", "暂不支持绑定这类账户", 503, {}, {"Retry-After": "3600"})
-        name, operation = verifier
-        target = connectors.built(name)
-        if target is None:  # its stored configuration became unusable
+        name, operation = connectors.account_verifier(kind) or (None, None)
+        target = connectors.built(name) if name else None
+        if target is None:  # no connector verifies this kind, or its stored configuration became unusable
             raise AppError("ACCOUNT_KIND_UNAVAILABLE", "暂不支持绑定这类账户", 503, {}, {"Retry-After": "3600"})
         op = target.connector.operations[operation]
         identity = identity_of(citizen) if op.identity else None

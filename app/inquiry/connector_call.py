@@ -18,14 +18,11 @@ from app.connectors.errors import as_cloud_error
 from app.errors import AppError
 from app.identity.models import Citizen
 from app.inquiry import accounts
+from app.inquiry.errors import login_required, service_unavailable
 from integrations.connectors.base import Connector, Identity
 from integrations.errors import IntegrationError
 
 log = logging.getLogger(__name__)
-
-
-def _unavailable() -> AppError:
-    return AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
 
 
 @dataclass(frozen=True)
@@ -66,14 +63,14 @@ def prepare_connector_call(
     op = target.connector.operations.get(operation) if target is not None else None
     if op is None or op.internal or target.department_code not in (None, department):
         # Disabled, or given to another department, by an operator since the service went live.
-        raise _unavailable()
+        raise service_unavailable()
     identity = None
     if op.identity:
         if citizen is None:
-            raise _unavailable()  # the checklist requires real name for a personal operation
+            raise service_unavailable()  # the checklist requires real name for a personal operation
         identity = accounts.identity_of(citizen)
     if account_id is not None:
         if citizen is None:
-            raise AppError("UNAUTHORIZED", "请先登录", 401, {}, {"WWW-Authenticate": "Bearer"})
+            raise login_required()
         inputs["account_no"] = accounts.number_for(citizen.id, account_id, op.account)
     return ConnectorCall(target.connector, operation, identity, bool(binding.get("allow_stale")), inputs)

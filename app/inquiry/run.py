@@ -25,6 +25,7 @@ from app.extensions import db
 from app.identity.tokens import Caller
 from app.inquiry import accounts, history
 from app.inquiry.connector_call import ConnectorCall, prepare_connector_call
+from app.inquiry.errors import login_required, real_name_required, service_unavailable
 from app.rate_limits import address_key
 from integrations.department_contract import client as contract
 from integrations.errors import IntegrationError
@@ -76,12 +77,12 @@ def _citizen_block(caller: Caller, content: dict):
     and ID number as the population database confirmed them."""
     if caller.kind != "citizen":
         if content.get("login_required", True):
-            raise AppError("UNAUTHORIZED", "请先登录", 401, {}, {"WWW-Authenticate": "Bearer"})
+            raise login_required()
         return None, None
     citizen = accounts.citizen_of(caller)
     verified = citizen.real_name_verified_at is not None
     if content.get("real_name_required") and not verified:
-        raise AppError("REAL_NAME_REQUIRED", "此服务需要先完成实名认证", 403)
+        raise real_name_required()
     block = {"id": caller.subject, "real_name_verified": verified}
     if (content.get("binding") or {}).get("identity") == "verified":
         block |= {"name": citizen.real_name, "id_number": citizen.id_number}
@@ -128,7 +129,7 @@ def query(caller: Caller, code: str, inputs: dict, account_id: uuid.UUID | None 
 def _by_contract(bound: Bound, binding: dict, secret: str | None, cleaned: dict, block: dict | None) -> dict:
     if binding["type"] != "contract" or secret is None:
         # The key the service was approved with has been retired: the department must issue a new one.
-        raise AppError("SERVICE_UNAVAILABLE", "该服务暂时无法使用，请稍后再试", 503, {}, {"Retry-After": "300"})
+        raise service_unavailable()
     timeout = (contract.CONNECT_TIMEOUT_SECONDS, binding.get("timeout_seconds") or DEFAULT_READ_TIMEOUT)
     # Unique per call, as the contract promises the department; a failure is logged with it and our request id.
     call_id = uuid.uuid4().hex

@@ -11,6 +11,7 @@ error shapes into the normalized output.
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
@@ -92,7 +93,7 @@ def register(cls: type[Connector]) -> type[Connector]:
     return cls
 
 
-class Connector:
+class Connector(ABC):
     kind: ClassVar[str]
     title: ClassVar[str]
     Config: ClassVar[type[ma.Schema]] = KeyAndSecret
@@ -109,8 +110,9 @@ class Connector:
         self.timeout = (settings["connect_timeout"], settings["read_timeout"])
         self.signer = self.make_signer()
 
+    @abstractmethod
     def make_signer(self) -> Signer:
-        raise NotImplementedError
+        """The party's signing style, built from this connector's settings."""
 
     # -- for the framework ---------------------------------------------------------------------
 
