@@ -1,22 +1,22 @@
-"""Rate limits: one Flask-Limiter per app (its defaults are per instance), counters in Redis.
+"""Rate limits, counted in Redis.
 
 Who is counted: a caller with a validly signed token by who they are (each citizen, department
 client and console account apart, however many share a carrier's NAT address), anyone else by IP
-address. Views declare extra limits with `@rate_limit("5 per minute")` (per caller) or
-`@rate_limit("20 per hour", per="ip")`; they are applied when the app is built.
+address. Views declare their own limits with `@rate_limit("5 per minute")` (per caller) or
+`@rate_limit("20 per hour", per="ip")`, in place of the default; app/identity/gate.py counts them.
 """
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 
-from flask import Flask, request
+from flask import Flask
 from flask_limiter import Limiter
+from limits import parse_many
 
 from app.request_context import client_address
 
-# Probes and scrapes are never limited, and skip Flask-Limiter's hooks altogether.
+# Probes and scrapes are never limited.
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
@@ -56,27 +56,6 @@ def caller_key() -> str:
     return subject or f"ip:{address_key()}"
 
 
-def _limiter_has_nothing_to_do(limited_endpoints: frozenset[str]) -> bool:
-    """Probes, and every route without declared limits: their default limit is the gate's
-    (app/identity/gate.py). Decided once per request, so Flask-Limiter's hooks agree."""
-    decided = request.environ.get("city.limiter_skip")
-    if decided is None:
-        decided = request.path in EXEMPT_PATHS or request.endpoint not in limited_endpoints
-        request.environ["city.limiter_skip"] = decided
-    return decided
-
-
-def _skip_when_idle(hook, passthrough: bool, limited_endpoints: frozenset[str]):
-    # Flask-Limiter's hooks cost tens of µs even when they end up counting nothing.
-    @functools.wraps(hook)
-    def guarded(*args):
-        if _limiter_has_nothing_to_do(limited_endpoints):
-            return args[0] if passthrough else None
-        return hook(*args)
-
-    return guarded
-
-
 def _declared_limits(view) -> dict[tuple[str, tuple[str, ...] | None], list[str]]:
     """Limits on a view function, or on a MethodView class (every method) and its methods (that method
     only), grouped by (per, methods) as Flask-Limiter takes them."""
@@ -99,30 +78,29 @@ def _declared_limits(view) -> dict[tuple[str, tuple[str, ...] | None], list[str]
 
 
 def init_rate_limits(app: Flask) -> Limiter:
-    """Call after every route is registered."""
-    hook_lists = {
-        "before": app.before_request_funcs.setdefault(None, []),
-        "after": app.after_request_funcs.setdefault(None, []),
-        "teardown": app.teardown_request_funcs.setdefault(None, []),
-    }
-    known = {name: len(hooks) for name, hooks in hook_lists.items()}
-    from app.identity.gate import count_default_limit, init_gate
-
-    init_gate(app)
-    # The default limit is the gate's, counted in one pipelined round trip: Flask-Limiter never applies it.
+    """Call after every route is registered. The gate counts every route's limits (app/identity/gate.py);
+    Flask-Limiter is kept for limits counted inside a view (`limiter.shared_limit` as a context manager),
+    without its per-request hooks, which would evaluate every route's limits a second time."""
+    hook_lists = (
+        app.before_request_funcs.setdefault(None, []),
+        app.after_request_funcs.setdefault(None, []),
+        app.teardown_request_funcs.setdefault(None, []),
+    )
+    known = [len(hooks) for hooks in hook_lists]
     limiter = Limiter(key_func=caller_key, app=app, default_limits_exempt_when=lambda: True)
-    limited = frozenset(endpoint for endpoint, view in app.view_functions.items() if _declared_limits(view))
-    for name, hooks in hook_lists.items():
-        # Only after_request hooks hand the response on; the others return nothing.
-        hooks[known[name] :] = [
-            _skip_when_idle(h, passthrough=name == "after", limited_endpoints=limited) for h in hooks[known[name] :]
+    for hooks, count in zip(hook_lists, known, strict=True):
+        del hooks[count:]
+    from app.identity.gate import count_route_limits, init_gate
+
+    declared = {}
+    for endpoint, view in app.view_functions.items():
+        limits = [
+            (item, per, frozenset(methods) if methods else None)
+            for (per, methods), texts in _declared_limits(view).items()
+            for item in parse_many(";".join(texts))
         ]
-    if app.config.get("RATELIMIT_ENABLED", True):
-        app.before_request(functools.partial(count_default_limit, limited))  # after the wrapping above
-    key_funcs = {"caller": caller_key, "ip": address_key}
-    for endpoint, view in list(app.view_functions.items()):
-        for (per, methods), limits in _declared_limits(view).items():
-            # limiter.limit returns the limited view; the route must serve that one.
-            limit = limiter.limit(";".join(limits), key_func=key_funcs[per], methods=list(methods) if methods else None)
-            view = app.view_functions[endpoint] = limit(view)
+        if limits:
+            declared[endpoint] = limits
+    init_gate(app, declared)
+    app.before_request(count_route_limits)
     return limiter
