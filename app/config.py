@@ -64,6 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", "1048576", "largest request body in bytes (413 above)"),
     Setting("RATELIMIT_DEFAULT", "300 per minute", "limit per route and caller (citizen, client, staff; else IP)"),
     Setting("RATELIMIT_ENABLED", "1", "0 turns rate limiting off (benchmarks only)"),
+    Setting("CONNECTOR_LOCAL_CACHE_SECONDS", "2", "a worker keeps public connector answers this long; 0 = off"),
+    Setting("USE_COUNT_BATCH_SECONDS", "1", "a worker counts service uses in Redis once per this; 0 = at each run"),
     Setting("TRUSTED_PROXIES", "0", "reverse proxies in front (nginx = 1) whose X-Forwarded-* headers are trusted"),
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "delivery attempts before a message is dead-lettered"),
     Setting("OUTBOX_BACKOFF_SECONDS", "5", "first retry delay; doubles each attempt"),
@@ -179,6 +181,8 @@ def load_config(environ: dict | None = None) -> dict:
         "RATELIMIT_HEADER_RETRY_AFTER": "X-RateLimit-Retry-After",
         # If Redis is down, serve without limits rather than fail every request; /readyz reports it.
         "RATELIMIT_SWALLOW_ERRORS": True,
+        "USE_COUNT_BATCH_SECONDS": _number(env, "USE_COUNT_BATCH_SECONDS", float),
+        "CONNECTOR_LOCAL_CACHE_SECONDS": _number(env, "CONNECTOR_LOCAL_CACHE_SECONDS", float),
         "TRUSTED_PROXIES": _number(env, "TRUSTED_PROXIES"),
         "OUTBOX_MAX_ATTEMPTS": _number(env, "OUTBOX_MAX_ATTEMPTS"),
         "OUTBOX_BACKOFF_SECONDS": _number(env, "OUTBOX_BACKOFF_SECONDS", float),

@@ -64,6 +64,8 @@ def environ_for_tests(**overrides) -> dict:
         "OUTBOX_HTTP_TIMEOUT_SECONDS": "2",
         "DB_POOL_SIZE": "20",
         "LOG_LEVEL": "INFO",
+        "USE_COUNT_BATCH_SECONDS": "0",  # counted at once: tests read the counts right after a run
+        "CONNECTOR_LOCAL_CACHE_SECONDS": "0",  # tests change the twins' answers and the cache under them
     }
     env.update(overrides)
     return env

@@ -58,7 +58,7 @@ def check_inputs(form: dict, inputs: dict, *, today: date | None = None) -> dict
         elif value is not None:
             cleaned[name] = value
     found: dict[str, list[tuple[str, str]]] = {}
-    for error in _InputValidator(form, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(cleaned):
+    for error in _validator_for(form).iter_errors(cleaned):
         for name, message in _input_messages(form, error):
             found.setdefault(name, []).append((error.validator, message))
     for name, messages in found.items():
@@ -74,6 +74,23 @@ def check_inputs(form: dict, inputs: dict, *, today: date | None = None) -> dict
     if problems:
         raise AppError("VALIDATION_FAILED", HTTP_ERRORS[422][1], 422, {"fields": problems})
     return {name: value for name, value in cleaned.items() if name in fields}
+
+
+# Validators of the forms seen lately, by the identity of the form: a live service's form is one object per
+# catalog generation (app/inquiry/run.py), and building a validator costs as much as using it.
+_validators: dict[int, tuple[dict, Draft202012Validator]] = {}
+_KEPT_VALIDATORS = 256
+
+
+def _validator_for(form: dict):
+    kept = _validators.get(id(form))
+    if kept is not None and kept[0] is form:
+        return kept[1]
+    validator = _InputValidator(form, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    if len(_validators) >= _KEPT_VALIDATORS:
+        _validators.clear()  # old generations' forms: rebuilt when next asked
+    _validators[id(form)] = (form, validator)
+    return validator
 
 
 def _clean(field: dict, value):

@@ -32,7 +32,7 @@ from app.security import pii
 from integrations.clouds import load_connectors
 from integrations.connectors import metrics
 from integrations.connectors.base import REGISTRY, Connector
-from integrations.connectors.cache import ResponseCache
+from integrations.connectors.cache import LocalAnswers, ResponseCache
 from integrations.connectors.gateway import Gateway
 from integrations.connectors.schemas import describe_connector, secret_fields
 
@@ -194,6 +194,24 @@ def _cache_key_hash(raw: bytes) -> str:
     return pii.blind_index("connector-cache", raw.decode())
 
 
+# This worker's copies of public answers, for the catalog generation they were read in: a connector's
+# new settings (another system, say) move the generation on, and the copies with it.
+_local: list[tuple[int, LocalAnswers]] = []
+
+
+def _local_answers() -> LocalAnswers | None:
+    seconds = current_app.config.get("CONNECTOR_LOCAL_CACHE_SECONDS", 0)
+    generation = reads.generation()
+    if not seconds or generation < 0:
+        return None
+    kept = _local[0] if _local else None
+    if kept is None or kept[0] != generation:
+        kept = (generation, LocalAnswers(seconds))
+        _local[:] = [kept]
+    return kept[1]
+
+
 def gateway() -> Gateway:
     client = redis.client
-    return Gateway(client, ResponseCache(client, hasher=_cache_key_hash, seal=pii.encrypt, unseal=pii.decrypt))
+    cache = ResponseCache(client, hasher=_cache_key_hash, seal=pii.encrypt, unseal=pii.decrypt, local=_local_answers())
+    return Gateway(client, cache)

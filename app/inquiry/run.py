@@ -108,7 +108,8 @@ def query(caller: Caller, code: str, inputs: dict, account_id: uuid.UUID | None 
             secret = secret_for(bound.department, binding.get("key_id")) if binding["type"] == "contract" else None
         cleaned = check_inputs(bound.content["form"], inputs)
     finally:
-        db.session.rollback()  # end the read before the outbound call
+        if db.session.registry.has():  # a service known to this worker needed no session at all
+            db.session.rollback()  # end the read before the outbound call
     try:
         answer = prepared.run(cleaned) if prepared is not None else _by_contract(bound, binding, secret, cleaned, block)
     except AppError as error:

@@ -24,7 +24,7 @@ blp = Blueprint("services", __name__, url_prefix="/api/v1", description="Running
 class Query(MethodView):
     @allow_citizen
     @rate_limit("30 per minute")  # per citizen, or per address for guests: each run costs a department a call
-    @blp.arguments(QuerySchema)
+    @blp.arguments(QuerySchema())  # an instance: webargs would build one from a class on every request
     @blp.response(200, QueryAnswerSchema)
     def post(self, body, code):
         """Run an inquiry service: the department's answer, when it was current, and whose it is"""

@@ -10,6 +10,7 @@ error shapes into the normalized output.
 
 from __future__ import annotations
 
+import functools
 import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ class Operation:
     identity: bool = False  # personal: given the verified identity, so the service must require real name
     account: str | None = None  # the kind of bound account whose number the input `account_no` takes
     internal: bool = False  # used by the platform itself (verifying a bound account), not bindable
+
+
+@functools.cache
+def _schema(schema_class: type[ma.Schema]) -> ma.Schema:
+    """One instance per schema class: loading is thread-safe, building one per call is not free."""
+    return schema_class()
 
 
 def secret(field: ma.fields.Field) -> ma.fields.Field:
@@ -122,7 +129,7 @@ class Connector(ABC):
 
     def load_inputs(self, operation: str, inputs: dict) -> dict:
         """The inputs as the operation takes them; marshmallow's ValidationError if they are not."""
-        return self.operations[operation].inputs().load(inputs)
+        return _schema(self.operations[operation].inputs).load(inputs)
 
     def perform(self, operation: str, loaded: dict, identity: Identity | None = None) -> Answer:
         """Run the operation on inputs already loaded, within the connector's deadline."""
@@ -131,7 +138,7 @@ class Connector(ABC):
             raise ValueError(f"{self.kind}.{operation} is personal: it needs the verified identity")
         with deadline(self.settings["deadline_seconds"]):
             answer = getattr(self, operation)(loaded, identity)
-        problems = op.output().validate(answer.result)
+        problems = _schema(op.output).validate(answer.result)
         if problems:
             # The adapter met an answer it did not expect (a changed field, a missing date): not ours to guess.
             raise UpstreamBadResponse(self.name, f"{operation}: answer not understood ({sorted(problems)})")

@@ -1,5 +1,6 @@
 """Hot services: what most people ran this week comes first; the counts reach the service row."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -97,4 +98,18 @@ def test_a_failed_database_write_keeps_the_counts_for_the_next_flush(app, go_liv
         usage.record_use("gjj-balance", "citizen:b")
         usage.flush_uses()  # the stranded counts first
         usage.flush_uses()  # then the one counted meanwhile
+        assert uses("gjj-balance") == 2
+
+
+def test_a_worker_gathers_runs_and_counts_them_together_a_moment_later(app, client, go_live, people, monkeypatch):
+    go_live("gjj-balance")
+    monkeypatch.setitem(app.config, "USE_COUNT_BATCH_SECONDS", 0.2)
+    for name in ("alice", "alice", "bob"):
+        assert run(client, people[name], "gjj-balance").status_code == 200
+    deadline = time.monotonic() + 5
+    while hot(client) != [("gjj-balance", 2)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hot(client) == [("gjj-balance", 2)]  # once per person, as when counted at each run
+    with app.app_context():
+        assert usage.flush_uses() == 1
         assert uses("gjj-balance") == 2

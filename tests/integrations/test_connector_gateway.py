@@ -4,15 +4,16 @@ the cache answers fresh and, where allowed, stale; slow, failing, garbled and va
 import hashlib
 import hmac
 import time
+from datetime import UTC, datetime
 
 import pytest
 import redis as redis_lib
 import requests
 
 from integrations.clouds import load_connectors
-from integrations.connectors.base import REGISTRY
+from integrations.connectors.base import REGISTRY, Answer, Identity
 from integrations.connectors.breaker import Breaker, BreakerOpen
-from integrations.connectors.cache import ResponseCache
+from integrations.connectors.cache import LocalAnswers, ResponseCache
 from integrations.connectors.gateway import Gateway
 from integrations.connectors.metrics import summary
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
@@ -259,3 +260,27 @@ def test_a_request_that_may_have_been_acted_on_is_never_repeated(environment, fa
     with pytest.raises(UpstreamUnavailable):
         connector.request("GET", "/api/aqi/realtime", idempotent=False)
     assert fault.served() == 1
+
+
+def test_a_worker_keeps_public_answers_a_moment_without_asking_redis_but_never_personal_ones(
+    redis, environment, fault, clock
+):
+    moment = Clock()
+    cache = ResponseCache(redis, hasher=keyed, clock=clock, local=LocalAnswers(2, clock=moment))
+    gateway = Gateway(redis, cache, clock=clock)
+    connector = environment()
+    first = gateway.call(connector, "air_quality", {"district": "370402"})
+    fault(mode="fail", status=500)
+    for key in redis.scan_iter("connector:environment:cache:*"):
+        redis.delete(key)
+    assert gateway.call(connector, "air_quality", {"district": "370402"}).result == first.result
+    assert fault.served() == 0  # neither Redis nor the twin was needed
+    moment.now += 2.5  # the copy is gone: Redis has nothing, so the twin is asked (and fails)
+    with pytest.raises(UpstreamUnavailable):
+        gateway.call(connector, "air_quality", {"district": "370402"})
+
+    answer = Answer({"balance_fen": 1}, datetime.now(UTC))
+    personal = cache.key("housing", "account", {}, Identity("张三", "370402198506120312"))
+    cache.put(personal, answer, 60, sealed=True)
+    redis.delete(personal)
+    assert cache.get(personal, sealed=True) is None  # a personal answer lives in Redis only, sealed
