@@ -14,6 +14,7 @@ Needs PostgreSQL, Redis and wrk, as scripts/bench_http.py.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -63,9 +64,13 @@ def main() -> int:
     parser.add_argument("--think-ms", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--twin-delay-ms", type=int, default=50)
+    parser.add_argument("--warm-up-seconds", type=int, default=5)
     args = parser.parse_args()
     connections = args.connections or (200 if args.mode == "uncached" else 32)
     env = production_env() | {"TRUSTED_PROXIES": "1"}
+    # The production settings gunicorn.conf.py recommends, 2 workers per core of 32 threads, unless given.
+    env["WEB_CONCURRENCY"] = os.environ.get("WEB_CONCURRENCY", str(2 * os.cpu_count()))
+    env["WEB_THREADS"] = os.environ.get("WEB_THREADS", "32")
     prepare_database(env)
     script = Path(tempfile.mkdtemp(prefix="bench-inquiry-")) / "inquiry.lua"
     script.write_text(LUA % {"think": args.think_ms, "uncached": str(args.mode == "uncached").lower()})
@@ -91,7 +96,9 @@ def run_rounds(args, env: dict, connections: int, script: Path, log) -> dict[str
             process, base = start(target, env, log)
             try:
                 extra = ["-s", str(script)] if name == ours else []
-                wrk(base + path, 2, connections, [], extra)  # warm-up, not counted
+                # Warm-up, not counted: a fresh worker's first seconds (its pools, the live catalog, the
+                # connectors built, a department token) are a cold start, not the steady state measured.
+                wrk(base + path, args.warm_up_seconds, connections, [], extra)
                 result = wrk(base + path, args.seconds, connections, [], extra)
             finally:
                 stop(process)

@@ -76,17 +76,12 @@ def _windows(subject: str) -> list[tuple[str, int, int, float]]:
     return windows
 
 
-def _queue(pipe, windows: list[tuple[str, int, int, float]]) -> None:
-    """An INCR and an EXPIRE (for the window's first count) per counter."""
+def _count(pipe, subject: str) -> list[tuple[int, float]]:
+    """Queue the counters on `pipe` (an INCR and an EXPIRE each); (amount, window end) per counter."""
+    windows = _windows(subject)
     for key, _, expiry, _ in windows:
         pipe.incr(key)
         pipe.expire(key, expiry + 1, nx=True)
-
-
-def _count(pipe, subject: str) -> list[tuple[int, float]]:
-    """Queue the counters on `pipe`; (amount, window end) per counter."""
-    windows = _windows(subject)
-    _queue(pipe, windows)
     return [(amount, end) for _, amount, _, end in windows]
 
 
@@ -118,27 +113,19 @@ def revoked_and_counted(revoked_key: str, subject: str, revoked_in_database: Cal
 
 def count_route_limits() -> None:
     """A before_request hook: the limits of every request the token check will not count (guests,
-    public routes, forged tokens). A route has one limit as a rule: one plain INCR, whose first count
-    of a window also sets the window's expiry (should that be lost, a past window's key lingers unused;
-    nobody is limited by it). Several limits go in one pipeline."""
+    public routes, forged tokens), in one pipelined round trip. (An INCR alone, with an EXPIRE only
+    after a window's first count, would take two round trips for each new caller of a route.)"""
     from app.rate_limits import EXEMPT_PATHS, caller_key
 
     if request.endpoint is None or request.path in EXEMPT_PATHS or counted_by_token_check():
         return
-    windows = _windows(caller_key())
+    pipe = redis.pipeline(transaction=False)
+    windows = _count(pipe, caller_key())
     if not windows:
         return
     try:
-        if len(windows) == 1:
-            key, _, expiry, _ = windows[0]
-            counts = [redis.incr(key)]
-            if counts[0] == 1:
-                redis.expire(key, expiry + 1)
-        else:
-            pipe = redis.pipeline(transaction=False)
-            _queue(pipe, windows)
-            counts = pipe.execute()[0::2]
+        counts = pipe.execute()[0::2]  # each counter's INCR, skipping its EXPIRE
     except Exception:  # noqa: BLE001 - Redis down: not counted, as Flask-Limiter (RATELIMIT_SWALLOW_ERRORS) would
         log.warning("Redis unavailable for the rate limit; request let through uncounted")
         return
-    _refuse_if_over(counts, [(amount, end) for _, amount, _, end in windows])
+    _refuse_if_over(counts, windows)

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 # A probe that never reports back (its worker died) frees the lock after this: longer than any call may
 # take (BaseConfig.deadline_seconds at most 25), so a slow probe is never joined by a second one.
 PROBE_SECONDS = 30
+FIELDS = ("state", "failures", "until")
 
 
 class BreakerOpen(UpstreamUnavailable):
@@ -49,10 +50,15 @@ class Breaker:
         )
         self.key, self.probe_key = f"connector:{name}:breaker", f"connector:{name}:breaker:probe"
 
-    def admit(self) -> Admission:
-        """Whether this call may go out; raises BreakerOpen when it must fail fast."""
+    def read(self, pipe) -> None:
+        """Queue the read of the state on `pipe`; its result is what `admit` takes as `known`."""
+        pipe.hmget(self.key, *FIELDS)
+
+    def admit(self, known: list | None = None) -> Admission:
+        """Whether this call may go out; raises BreakerOpen when it must fail fast. `known`: the state
+        as read along with other things (`read`), else it is read here."""
         try:
-            state, failures, until = self.redis.hmget(self.key, "state", "failures", "until")
+            state, failures, until = known if known is not None else self.redis.hmget(self.key, *FIELDS)
             if state in (None, b"closed"):
                 return Admission(failures=int(failures or 0))
             remaining = float(until or 0) - self.clock()
@@ -95,7 +101,7 @@ class Breaker:
     def state(self) -> dict:
         """For operators: closed, open or half_open, failures in a row, seconds until a probe may go."""
         try:
-            state, failures, until = self.redis.hmget(self.key, "state", "failures", "until")
+            state, failures, until = self.redis.hmget(self.key, *FIELDS)
         except redis_lib.RedisError:
             return {"state": "unknown", "failures": None, "retry_after": None}
         state = (state or b"closed").decode()

@@ -81,8 +81,7 @@ class ResponseCache:
         return f"connector:{connector}:cache:{operation}:{self.hasher(raw)}"
 
     def get(self, key: str, sealed: bool) -> Cached | None:
-        local = None if sealed else self.local
-        copy = local.get(key) if local is not None else None
+        copy = self.local_copy(key, sealed)
         if copy is not None:
             return copy
         try:
@@ -90,6 +89,14 @@ class ResponseCache:
         except redis_lib.RedisError:
             log.warning("connector cache unreadable; calling the party")
             return None
+        return self.decode(key, raw, sealed)
+
+    def local_copy(self, key: str, sealed: bool) -> Cached | None:
+        """This worker's copy of a public answer, if it has a recent one."""
+        return self.local.get(key) if self.local is not None and not sealed else None
+
+    def decode(self, key: str, raw: bytes | None, sealed: bool) -> Cached | None:
+        """The answer as Redis kept it (read by the caller, perhaps with other things in one round trip)."""
         if raw is None:
             return None
         try:
@@ -98,8 +105,8 @@ class ResponseCache:
             cached = Cached(kept["r"], datetime.fromisoformat(kept["a"]), float(kept["t"]))
         except (ValueError, KeyError, TypeError, LookupError):
             return None  # written by an older release, or sealed with a retired key: as good as absent
-        if local is not None:
-            local.put(key, cached)
+        if self.local is not None and not sealed:
+            self.local.put(key, cached)
         return cached
 
     def put(self, key: str, answer: Answer, ttl_seconds: int, sealed: bool, pipe=None) -> None:

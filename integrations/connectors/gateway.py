@@ -76,14 +76,16 @@ class Gateway:
         sealed = op.identity or op.account is not None  # one's own records, or a household's bills
         loaded = connector.load_inputs(operation, inputs)  # before the breaker: bad input is not a probe
         key = self.cache.key(connector.name, operation, inputs, identity) if use_cache and op.idempotent else None
-        cached = self.cache.get(key, sealed) if key else None
-        if cached is not None and cached.age(self.clock()) < op.fresh_seconds:
+        cached = self.cache.local_copy(key, sealed) if key else None
+        breaker, state = self.breaker(connector), None
+        if key and not self._fresh(op, cached):
+            cached, state = self._kept_and_breaker(key, sealed, breaker)
+        if self._fresh(op, cached):
             metrics.CACHE.labels(connector.name, "hit").inc()
             return Outcome(cached.result, cached.as_of)
-        breaker = self.breaker(connector)
         started = time.perf_counter()
         try:
-            admission = breaker.admit()
+            admission = breaker.admit(state)
         except BreakerOpen as error:
             self._record(connector.name, operation, error, started)
             return self._instead(connector.name, op, cached, allow_stale, error)
@@ -110,6 +112,21 @@ class Gateway:
         self._record(connector.name, operation, None, started, pipe)
         metrics.CACHE.labels(connector.name, "miss").inc()
         return Outcome(answer.result, answer.as_of)
+
+    def _fresh(self, op, cached: Cached | None) -> bool:
+        return cached is not None and cached.age(self.clock()) < op.fresh_seconds
+
+    def _kept_and_breaker(self, key: str, sealed: bool, breaker: Breaker) -> tuple[Cached | None, list | None]:
+        """The kept answer and the breaker's state in one round trip: a miss needs both."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.get(key)
+        breaker.read(pipe)
+        try:
+            raw, state = pipe.execute()
+        except redis_lib.RedisError:
+            log.warning("connector cache unreadable; calling the party")
+            return None, None
+        return self.cache.decode(key, raw, sealed), state
 
     def _failed(self, connector, op, operation, error, admission, started, cached, allow_stale) -> Outcome:
         self.breaker(connector).failed(admission)
