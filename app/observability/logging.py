@@ -29,10 +29,10 @@ def json_formatter() -> JsonFormatter:
 def configure_logging(level: str) -> None:
     """Replace the root handlers once per process with one JSON handler."""
     # Record fields we never print, which logging gathers for every record (the Python logging
-    # docs' "Optimization" switches): caller file and line, thread, process names.
+    # docs' "Optimization" switches): caller file and line, thread and process names. Not the process
+    # id: gunicorn's own lines print it (%(process)d), and a worker's exit line would fail without it.
     logging._srcfile = None
     logging.logThreads = False
-    logging.logProcesses = False
     logging.logMultiprocessing = False
     root = logging.getLogger()
     if any(getattr(h, "_city_services", False) for h in root.handlers):

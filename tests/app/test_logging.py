@@ -1,6 +1,7 @@
 import io
 import json
 import logging
+import os
 
 from app.observability.batching import BatchingStreamHandler
 from app.observability.logging import RequestIdFilter, json_formatter
@@ -55,3 +56,12 @@ def test_batching_handler_writes_a_line_older_than_the_delay():
     handler.setFormatter(logging.Formatter("%(message)s"))
     handler.handle(logging.makeLogRecord({"msg": "now"}))
     assert stream.getvalue() == "now\n"
+
+
+def test_gunicorns_own_lines_still_carry_the_process_id_once_our_logging_is_set_up(app):
+    # The app sets logging up in every worker; gunicorn then logs "Worker exiting" with its own format.
+    from gunicorn.glogging import Logger
+
+    record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "Worker exiting (pid: %s)", (42,), None)
+    line = logging.Formatter(Logger.error_fmt).format(record)
+    assert f"[{os.getpid()}] [INFO] Worker exiting (pid: 42)" in line
