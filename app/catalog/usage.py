@@ -59,7 +59,7 @@ def record_use(code: str, who: str) -> None:
         _count_safely({run})
         return
     with _Batch.lock:
-        if len(_Batch.runs) < MAX_PENDING_RUNS:  # Redis away for long: forget runs, not memory
+        if len(_Batch.runs) < MAX_PENDING_RUNS:  # a counter thread that fell behind: forget runs, not memory
             _Batch.runs.add(run)
     if _Batch.pid != os.getpid():
         _start_counter(current_app._get_current_object(), seconds)
@@ -82,10 +82,21 @@ def _start_counter(app: Flask, seconds: float) -> None:
     def count_every():
         while True:
             time.sleep(seconds)
-            count_pending(app)
+            try:
+                count_pending(app)
+            except Exception:  # the thread must outlive any one batch
+                log.exception("counting uses of services failed")
 
     threading.Thread(target=count_every, name="use-counter", daemon=True).start()
     atexit.register(count_pending, app)
+
+
+def _forget_in_child() -> None:
+    """A forked child starts with no runs, a free lock and no counter thread (it starts its own)."""
+    _Batch.lock, _Batch.runs, _Batch.pid = threading.Lock(), set(), 0
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def count_pending(app: Flask) -> None:

@@ -86,13 +86,19 @@ def _count(pipe, subject: str) -> list[tuple[int, float]]:
 
 
 def _refuse_if_over(counts: list[int], windows: list[tuple[int, float]]) -> None:
-    """429 if any count (one per window, in order) is over its window's amount."""
+    """429 if any count (one per window, in order) is over its window's amount, with the longest wait
+    among the windows that are over. (Every window of the route counts each request, refused ones too,
+    as the default limit always did: a client hammering past a minute's limit also spends its day's.)"""
     now = time.time()
-    for count, (amount, window_end) in zip(counts, windows, strict=True):
-        if count > amount:
-            wait = max(1, math.ceil(window_end - now))
-            code, message = HTTP_ERRORS[429]
-            raise AppError(code, message, 429, {"retry_after_seconds": wait}, {"Retry-After": str(wait)})
+    waits = [
+        max(1, math.ceil(window_end - now))
+        for count, (amount, window_end) in zip(counts, windows, strict=True)
+        if count > amount
+    ]
+    if waits:
+        wait = max(waits)
+        code, message = HTTP_ERRORS[429]
+        raise AppError(code, message, 429, {"retry_after_seconds": wait}, {"Retry-After": str(wait)})
 
 
 def revoked_and_counted(revoked_key: str, subject: str, revoked_in_database: Callable[[], bool]) -> bool:

@@ -38,7 +38,9 @@ class Cached:
 
 
 class LocalAnswers:
-    """One worker's copies of public answers, each kept `seconds` after it was read or written."""
+    """One worker's copies of public answers, each kept `seconds` after it was read or written.
+
+    A copy's result is handed to every request that asks meanwhile: callers read it, never change it."""
 
     def __init__(self, seconds: float, max_entries: int = 2048, clock=time.monotonic):
         self.seconds, self.max_entries, self.clock = seconds, max_entries, clock

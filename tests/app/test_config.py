@@ -75,6 +75,13 @@ def test_a_number_that_is_not_a_number_is_named():
         load_config({"MAX_CONTENT_LENGTH": "lots"})
 
 
+@pytest.mark.parametrize("name", ["USE_COUNT_BATCH_SECONDS", "CONNECTOR_LOCAL_CACHE_SECONDS"])
+@pytest.mark.parametrize("value", ["-1", "nan", "3600"])
+def test_a_per_worker_interval_outside_0_to_60_seconds_is_refused(name, value):
+    with pytest.raises(ConfigError, match=name):
+        load_config({name: value})
+
+
 def test_readme_table_and_env_example_list_every_setting():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = (ROOT / ".env.example").read_text(encoding="utf-8")

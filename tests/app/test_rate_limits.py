@@ -1,3 +1,5 @@
+import time
+
 from flask import Flask
 from flask.views import MethodView
 
@@ -123,3 +125,23 @@ def test_a_per_ip_limit_counts_the_address_whoever_calls(app):
         429,
     ]
     assert client.get("/per-ip", headers=alice, environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 200
+
+
+def test_over_two_limits_the_wait_is_the_longer_one(app):
+    twice = Flask("twice")
+    twice.config.update(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_DEFAULT="100 per minute")
+    with_redis(twice)
+    register_error_handlers(twice)
+
+    @twice.get("/both")
+    @rate_limit("1 per minute", "1 per hour")
+    def both():
+        return {"ok": True}
+
+    init_rate_limits(twice)
+    client = twice.test_client()
+    assert client.get("/both").status_code == 200
+    refused = client.get("/both")
+    now = time.time()
+    longer = max(60 - now % 60, 3600 - now % 3600)  # the minute's window or the hour's, whichever ends later
+    assert refused.status_code == 429 and abs(int(refused.headers["Retry-After"]) - longer) <= 2

@@ -35,6 +35,14 @@ def test_failed_secrets_count_against_the_client_id(make_app, make_client):
     assert elsewhere.status_code == 200
 
 
+def test_with_rate_limiting_off_the_token_endpoint_still_answers(make_app, make_client):
+    unlimited = make_app(RATELIMIT_ENABLED="0")
+    with unlimited.app_context():
+        credentials = make_client()
+    answers = [ask_token(unlimited.test_client(), credentials).status_code for _ in range(70)]
+    assert answers == [200] * 70  # past the per-IP limit of 60 a minute: nothing counts
+
+
 def test_a_basic_header_that_is_not_utf8_is_an_invalid_client_not_a_crash(client):
     answer = client.post(
         "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic //46eA=="}
