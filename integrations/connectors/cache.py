@@ -82,17 +82,6 @@ class ResponseCache:
         raw = json.dumps([inputs, who], sort_keys=True, ensure_ascii=False, default=str).encode()
         return f"connector:{connector}:cache:{operation}:{self.hasher(raw)}"
 
-    def get(self, key: str, sealed: bool) -> Cached | None:
-        copy = self.local_copy(key, sealed)
-        if copy is not None:
-            return copy
-        try:
-            raw = self.redis.get(key)
-        except redis_lib.RedisError:
-            log.warning("connector cache unreadable; calling the party")
-            return None
-        return self.decode(key, raw, sealed)
-
     def local_copy(self, key: str, sealed: bool) -> Cached | None:
         """This worker's copy of a public answer, if it has a recent one."""
         return self.local.get(key) if self.local is not None and not sealed else None

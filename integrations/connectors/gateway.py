@@ -79,7 +79,8 @@ class Gateway:
         cached = self.cache.local_copy(key, sealed) if key else None
         breaker, state = self.breaker(connector), None
         if key and not self._fresh(op, cached):
-            cached, state = self._kept_and_breaker(key, sealed, breaker)
+            kept, state = self._kept_and_breaker(key, sealed, breaker)
+            cached = kept or cached  # Redis unreadable or emptied: this worker's older copy may still stand in
         if self._fresh(op, cached):
             metrics.CACHE.labels(connector.name, "hit").inc()
             return Outcome(cached.result, cached.as_of)
