@@ -1,5 +1,6 @@
 """gunicorn settings for every environment; numbers come from the environment (docs/deploy.md)."""
 
+import gc
 import multiprocessing
 import os
 import tempfile
@@ -41,3 +42,8 @@ def post_worker_init(worker):
         from app.jobs.embedded_beat import start_embedded_beat
 
         start_embedded_beat(worker.wsgi)
+    # The app, its modules and the catalog are ~470,000 objects that live as long as the worker. Left
+    # to the collector, every full collection walks them all: 200 ms with the worker's threads stopped,
+    # the first one a few seconds after start, and 6% of a cached inquiry's CPU overall. Frozen, they
+    # are never scanned (the gc.freeze documentation's own use). Measured with scripts/bench_inquiry.py.
+    gc.freeze()

@@ -66,6 +66,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATELIMIT_ENABLED", "1", "0 turns rate limiting off (benchmarks only)"),
     Setting("CONNECTOR_LOCAL_CACHE_SECONDS", "2", "a worker keeps public connector answers this long; 0 = off"),
     Setting("USE_COUNT_BATCH_SECONDS", "1", "a worker counts service uses in Redis once per this; 0 = at each run"),
+    Setting("RATELIMIT_BATCH_SECONDS", "0.1", "a worker adds batched rate-limit counts to Redis this often; 0 = exact"),
     Setting("TRUSTED_PROXIES", "0", "reverse proxies in front (nginx = 1) whose X-Forwarded-* headers are trusted"),
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "delivery attempts before a message is dead-lettered"),
     Setting("OUTBOX_BACKOFF_SECONDS", "5", "first retry delay; doubles each attempt"),
@@ -182,6 +183,7 @@ def load_config(environ: dict | None = None) -> dict:
         # If Redis is down, serve without limits rather than fail every request; /readyz reports it.
         "RATELIMIT_SWALLOW_ERRORS": True,
         "USE_COUNT_BATCH_SECONDS": _number(env, "USE_COUNT_BATCH_SECONDS", float),
+        "RATELIMIT_BATCH_SECONDS": _number(env, "RATELIMIT_BATCH_SECONDS", float),
         "CONNECTOR_LOCAL_CACHE_SECONDS": _number(env, "CONNECTOR_LOCAL_CACHE_SECONDS", float),
         "TRUSTED_PROXIES": _number(env, "TRUSTED_PROXIES"),
         "OUTBOX_MAX_ATTEMPTS": _number(env, "OUTBOX_MAX_ATTEMPTS"),
@@ -207,6 +209,8 @@ def load_config(environ: dict | None = None) -> dict:
     for name in ("USE_COUNT_BATCH_SECONDS", "CONNECTOR_LOCAL_CACHE_SECONDS"):
         if not 0 <= config[name] <= 60:
             raise ConfigError(f"{name}={config[name]!r}: use 0 (off) to 60 seconds")
+    if not 0 <= config["RATELIMIT_BATCH_SECONDS"] <= 1:
+        raise ConfigError(f"RATELIMIT_BATCH_SECONDS={config['RATELIMIT_BATCH_SECONDS']!r}: use 0 (exact) to 1 second")
     if config["LOG_LEVEL"] not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError(f"LOG_LEVEL={config['LOG_LEVEL']!r}: use DEBUG, INFO, WARNING or ERROR")
     if config["APP_ENV"] not in {"development", "test", "production"}:

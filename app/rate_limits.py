@@ -20,12 +20,15 @@ from app.request_context import client_address
 EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
-def rate_limit(*limits: str, per: str = "caller"):
+def rate_limit(*limits: str, per: str = "caller", batched: bool = False):
+    """`batched`: counted in the worker first and in Redis a moment later, for busy routes whose limit
+    guards against load, not against guessing (app/identity/batched_counts.py); never for logins, codes,
+    money or real-name checks."""
     if per not in {"caller", "ip"}:
         raise ValueError(f"per must be 'caller' or 'ip', not {per!r}")
 
     def mark(view):
-        view.rate_limits = (*getattr(view, "rate_limits", ()), *((limit, per) for limit in limits))
+        view.rate_limits = (*getattr(view, "rate_limits", ()), *((limit, per, batched) for limit in limits))
         return view
 
     return mark
@@ -56,9 +59,9 @@ def caller_key() -> str:
     return subject or f"ip:{address_key()}"
 
 
-def _declared_limits(view) -> dict[tuple[str, tuple[str, ...] | None], list[str]]:
+def _declared_limits(view) -> dict[tuple[str, tuple[str, ...] | None, bool], list[str]]:
     """Limits on a view function, or on a MethodView class (every method) and its methods (that method
-    only), grouped by (per, methods) as Flask-Limiter takes them."""
+    only), grouped by (per, methods, batched)."""
     view_class = getattr(view, "view_class", None)
     if view_class is None:
         declared = [(item, None) for item in getattr(view, "rate_limits", ())]
@@ -67,11 +70,11 @@ def _declared_limits(view) -> dict[tuple[str, tuple[str, ...] | None], list[str]
         for method in getattr(view_class, "methods", None) or ():
             own = getattr(getattr(view_class, method.lower(), None), "rate_limits", ())
             declared += [(item, (method.upper(),)) for item in own]
-    groups: dict[tuple[str, tuple[str, ...] | None], list[str]] = {}
+    groups: dict[tuple[str, tuple[str, ...] | None, bool], list[str]] = {}
     for item, methods in declared:
-        # A plain string (a class attribute) counts per caller.
-        limit, per = (item, "caller") if isinstance(item, str) else item
-        bucket = groups.setdefault((per, methods), [])
+        # A plain string (a class attribute) counts per caller, exactly.
+        limit, per, batched = (item, "caller", False) if isinstance(item, str) else item
+        bucket = groups.setdefault((per, methods, batched), [])
         if limit not in bucket:
             bucket.append(limit)
     return groups
@@ -95,8 +98,8 @@ def init_rate_limits(app: Flask) -> Limiter:
     declared = {}
     for endpoint, view in app.view_functions.items():
         limits = [
-            (item, per, frozenset(methods) if methods else None)
-            for (per, methods), texts in _declared_limits(view).items()
+            (item, per, frozenset(methods) if methods else None, batched)
+            for (per, methods, batched), texts in _declared_limits(view).items()
             for item in parse_many(";".join(texts))
         ]
         if limits:

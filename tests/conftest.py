@@ -65,6 +65,7 @@ def environ_for_tests(**overrides) -> dict:
         "DB_POOL_SIZE": "20",
         "LOG_LEVEL": "INFO",
         "USE_COUNT_BATCH_SECONDS": "0",  # counted at once: tests read the counts right after a run
+        "RATELIMIT_BATCH_SECONDS": "0",  # exact: tests count to a limit; tests/app/test_batched_limits.py batches
         "CONNECTOR_LOCAL_CACHE_SECONDS": "0",  # tests change the twins' answers and the cache under them
     }
     env.update(overrides)

@@ -1,12 +1,14 @@
-"""One Redis round trip per request for every rate limit of its route, and, for an authenticated
-request, the revocation check in the same pipeline.
+"""At most one Redis round trip per request for every rate limit of its route, and, for an
+authenticated request, the revocation check in the same pipeline.
 
 A route's limits are the ones it declares (`@rate_limit`, app/rate_limits.py), else the default
 (RATELIMIT_DEFAULT). They are fixed windows, parsed by the `limits` library as Flask-Limiter would.
 For a request with a validly signed token to a protected route they are counted in the token
 check's pipeline (`revoked_and_counted`); for any other (guests, public routes), in a pipeline of
-their own before the view (`count_route_limits`). Flask-Limiter would spend a Lua script call, and
-evaluate the limits twice, per request: a fifth of a cached inquiry's time.
+their own before the view (`count_route_limits`), where batched limits (the default one and those
+declared batched) are counted in the worker while the caller is well within them
+(app/identity/batched_counts.py). Flask-Limiter would spend a Lua script call, and evaluate the limits
+twice, per request: a fifth of a cached inquiry's time.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from limits import RateLimitItem, parse_many
 
 from app.errors import HTTP_ERRORS, AppError
 from app.extensions import redis
+from app.identity.batched_counts import Window, batched_counts
 
 log = logging.getLogger(__name__)
-# (limit, per, methods): per is "caller" or "ip"; methods None means every method.
-Declared = tuple[RateLimitItem, str, frozenset[str] | None]
+# (limit, per, methods, batched): per is "caller" or "ip"; methods None means every method; batched
+# limits are counted in the worker first (app/identity/batched_counts.py).
+Declared = tuple[RateLimitItem, str, frozenset[str] | None, bool]
+Limit = tuple[RateLimitItem, str, bool]
 
 
 def init_gate(app: Flask, declared: dict[str, list[Declared]]) -> None:
@@ -33,16 +38,20 @@ def init_gate(app: Flask, declared: dict[str, list[Declared]]) -> None:
         app.extensions["route_limits"] = None
         return
     default = parse_many(app.config["RATELIMIT_DEFAULT"]) if app.config.get("RATELIMIT_DEFAULT") else []
-    app.extensions["route_limits"] = {"default": tuple((item, "caller") for item in default), "declared": declared}
+    default_limits = tuple((item, "caller", True) for item in default)
+    app.extensions["route_limits"] = {"default": default_limits, "declared": declared}
 
 
-def _limits_of_this_request() -> tuple[tuple[RateLimitItem, str], ...]:
-    """The route's declared limits for this method, else the default ones (Flask-Limiter's precedence)."""
+def _limits_of_this_request() -> tuple[Limit, ...]:
+    """The route's declared limits for this method, else the default ones (Flask-Limiter's precedence).
+    The default is a guard against scraping, batched; a route's own limits are exact unless declared
+    batched."""
     limits = current_app.extensions.get("route_limits") if has_request_context() else None
     if not limits or request.endpoint is None:
         return ()
     declared = limits["declared"].get(request.endpoint, ())
-    own = tuple((item, per) for item, per, methods in declared if methods is None or request.method in methods)
+    method = request.method
+    own = tuple((item, per, batched) for item, per, methods, batched in declared if not methods or method in methods)
     return own or limits["default"]
 
 
@@ -60,25 +69,27 @@ def counted_by_token_check() -> bool:
     return token is not None and signed_subject(token) is not None
 
 
-def _windows(subject: str) -> list[tuple[str, int, int, float]]:
-    """This request's counters: (key, amount, expiry, window end) each. `subject` is who a per-caller
-    limit counts (citizen:<id>, ip:<address>...); a per-IP limit counts the address whoever calls."""
+def _windows(subject: str) -> tuple[list[Window], bool]:
+    """This request's counters, (key, amount, expiry, window end) each, and whether all are batched.
+    `subject` is who a per-caller limit counts (citizen:<id>, ip:<address>...); a per-IP limit counts the
+    address whoever calls."""
     from app.rate_limits import address_key
 
     now = time.time()
     windows = []
-    for item, per in _limits_of_this_request():
+    limits = _limits_of_this_request()
+    for item, per, _ in limits:
         who = subject if per == "caller" else f"ip:{address_key()}"
         expiry = item.get_expiry()
         window = int(now // expiry)
         key = f"ratelimit:{per}:{who}:{request.endpoint}:{item.amount}/{expiry}:{window}"
         windows.append((key, item.amount, expiry, (window + 1) * expiry))
-    return windows
+    return windows, all(batched for _, _, batched in limits)
 
 
 def _count(pipe, subject: str) -> list[tuple[int, float]]:
     """Queue the counters on `pipe` (an INCR and an EXPIRE each); (amount, window end) per counter."""
-    windows = _windows(subject)
+    windows, _ = _windows(subject)
     for key, _, expiry, _ in windows:
         pipe.incr(key)
         pipe.expire(key, expiry + 1, nx=True)
@@ -119,19 +130,30 @@ def revoked_and_counted(revoked_key: str, subject: str, revoked_in_database: Cal
 
 def count_route_limits() -> None:
     """A before_request hook: the limits of every request the token check will not count (guests,
-    public routes, forged tokens), in one pipelined round trip. (An INCR alone, with an EXPIRE only
-    after a window's first count, would take two round trips for each new caller of a route.)"""
+    public routes, forged tokens). Batched ones in the worker while the caller is well within them,
+    else in one pipelined round trip. (An INCR alone, with an EXPIRE only after a window's first count,
+    would take two round trips for each new caller of a route.)"""
     from app.rate_limits import EXEMPT_PATHS, caller_key
 
     if request.endpoint is None or request.path in EXEMPT_PATHS or counted_by_token_check():
         return
-    pipe = redis.pipeline(transaction=False)
-    windows = _count(pipe, caller_key())
+    windows, batched = _windows(caller_key())
     if not windows:
         return
-    try:
-        counts = pipe.execute()[0::2]  # each counter's INCR, skipping its EXPIRE
-    except Exception:  # noqa: BLE001 - Redis down: not counted, as Flask-Limiter (RATELIMIT_SWALLOW_ERRORS) would
-        log.warning("Redis unavailable for the rate limit; request let through uncounted")
-        return
-    _refuse_if_over(counts, windows)
+    counts = batched_counts(current_app) if batched else None
+    if counts is not None:
+        if counts.admit(windows):
+            return
+        totals = counts.count_now(windows)
+    else:
+        pipe = redis.pipeline(transaction=False)
+        for key, _, expiry, _ in windows:
+            pipe.incr(key)
+            pipe.expire(key, expiry + 1, nx=True)
+        try:
+            totals = pipe.execute()[0::2]  # each counter's INCR, skipping its EXPIRE
+        except Exception:  # noqa: BLE001 - Redis down: not counted, as Flask-Limiter (RATELIMIT_SWALLOW_ERRORS) would
+            log.warning("Redis unavailable for the rate limit; request let through uncounted")
+            totals = None
+    if totals is not None:
+        _refuse_if_over(totals, [(amount, end) for _, amount, _, end in windows])

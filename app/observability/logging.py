@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
+import time
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -24,6 +26,31 @@ def json_formatter() -> JsonFormatter:
         rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         json_ensure_ascii=False,
     )
+
+
+class AccessLineFormatter(logging.Formatter):
+    """The access line's fixed fields straight to JSON, the same line json_formatter() writes: its
+    generic walk over every attribute of the record cost more than the rest of a cached answer's logging."""
+
+    FIELDS = ("request_id", "method", "route", "path", "status", "duration_ms", "remote_addr")
+
+    def __init__(self):
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": self.formatTime(record), "level": record.levelname, "logger": record.name}
+        line["message"] = record.getMessage()
+        for name in self.FIELDS:
+            line[name] = getattr(record, name, None)
+        return json.dumps(line, ensure_ascii=False)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        second, text = self._second
+        if int(record.created) != second:  # strftime once a second, not once a line
+            second, text = int(record.created), time.strftime("%Y-%m-%d %H:%M:%S", self.converter(record.created))
+            self._second = (second, text)
+        return f"{text},{int(record.msecs):03d}"
 
 
 def configure_logging(level: str) -> None:
@@ -47,7 +74,7 @@ def configure_logging(level: str) -> None:
     # One JSON line per request: batched, so a busy worker is not paying a write() per request.
     access = logging.getLogger("app.access")
     access.handlers = [BatchingStreamHandler(sys.stderr)]
-    access.handlers[0].setFormatter(json_formatter())
+    access.handlers[0].setFormatter(AccessLineFormatter())
     access.propagate = False
     # Alembic announces every plugin it loads; only its migration lines are worth reading.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

@@ -65,3 +65,19 @@ def test_gunicorns_own_lines_still_carry_the_process_id_once_our_logging_is_set_
     record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "Worker exiting (pid: %s)", (42,), None)
     line = logging.Formatter(Logger.error_fmt).format(record)
     assert f"[{os.getpid()}] [INFO] Worker exiting (pid: 42)" in line
+
+
+def test_the_access_line_formatter_writes_what_the_general_one_would():
+    from app.observability.logging import AccessLineFormatter
+
+    record = logging.LogRecord("app.access", logging.INFO, "", 0, "request", None, None)
+    fields = {"request_id": "r-1", "method": "POST", "route": "/api/v1/services/<code>/query", "status": 200}
+    fields |= {"path": "/api/v1/services/气/query", "duration_ms": 1.5, "remote_addr": "10.0.0.1"}
+    record.__dict__.update(fields)
+    fast, general = AccessLineFormatter(), json_formatter()
+    assert json.loads(fast.format(record)) == json.loads(general.format(record))
+    assert "气" in fast.format(record), "UTF-8 as it is, not escaped"
+    later = logging.LogRecord("app.access", logging.INFO, "", 0, "request", None, None)
+    later.created, later.msecs = record.created + 1, 7
+    later.__dict__.update(fields)
+    assert json.loads(fast.format(later))["time"] == json.loads(general.format(later))["time"], "a second later"
