@@ -52,6 +52,7 @@ class ConnectorCall:
             "as_of": shown(outcome.as_of),
             "stale": outcome.stale,
             "age_seconds": outcome.age_seconds,
+            "public_until": outcome.public_until,
         }
 
 

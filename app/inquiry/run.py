@@ -90,7 +90,9 @@ def _citizen_block(caller: Caller, content: dict):
 
 
 def query(caller: Caller, code: str, inputs: dict, account_id: uuid.UUID | None = None) -> dict:
-    """The department's answer for this citizen, with when its data was current and whose it is."""
+    """The department's answer for this citizen, with when its data was current and whose it is.
+    `public_until`: for an answer that is nobody's own and fresh, the clock time it stays fresh until
+    (blueprints/services/shared_answers.py lets guests asking the same share it); else None."""
     prepared: ConnectorCall | None = None
     try:
         bound = _live(code)
@@ -153,4 +155,6 @@ def _by_contract(bound: Bound, binding: dict, secret: str | None, cleaned: dict,
             extra={"service": bound.code, "department": bound.department, "call_id": call_id, "failure": str(error)},
         )
         raise contract.as_app_error(error) from None
-    return {"result": answer.result, "as_of": shown(answer.as_of), "stale": False, "age_seconds": None}
+    # A department's own contract is called afresh for everyone: its answers are never shared.
+    shown_as_of = shown(answer.as_of)
+    return {"result": answer.result, "as_of": shown_as_of, "stale": False, "age_seconds": None, "public_until": None}

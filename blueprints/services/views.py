@@ -8,6 +8,7 @@ from flask_smorest import Blueprint
 from app.identity.policy import allow_citizen, current_caller, require_citizen
 from app.inquiry import accounts, history, run
 from app.rate_limits import rate_limit
+from blueprints.services import shared_answers
 from blueprints.services.schemas import (
     AccountSchema,
     BindAccountSchema,
@@ -16,6 +17,7 @@ from blueprints.services.schemas import (
     QueryAnswerSchema,
     QuerySchema,
 )
+from blueprints.services.shared_answers import shared_with_guests
 
 blp = Blueprint("services", __name__, url_prefix="/api/v1", description="Running services: inquiry")
 
@@ -26,11 +28,14 @@ class Query(MethodView):
     # Per citizen, or per address for guests: each run may cost a department a call. Batched: the busiest
     # route, whose answer is often cheaper than a Redis round trip.
     @rate_limit("30 per minute", batched=True)
+    @shared_with_guests
     @blp.arguments(QuerySchema())  # an instance: webargs would build one from a class on every request
     @blp.response(200, QueryAnswerSchema)
     def post(self, body, code):
         """Run an inquiry service: the department's answer, when it was current, and whose it is"""
-        return run.query(current_caller(), code, body["inputs"], body["account"])
+        answer = run.query(current_caller(), code, body["inputs"], body["account"])
+        shared_answers.offer(answer.pop("public_until"))
+        return answer
 
 
 @blp.route("/me/accounts")

@@ -35,6 +35,9 @@ class Outcome:
     as_of: datetime
     stale: bool = False
     age_seconds: int | None = None  # how old a cached answer is; None for a fresh call
+    # A fresh answer that is nobody's own (not sealed): the clock time it stays fresh until, so that the
+    # caller may hand it to others asking the same meanwhile. None for a personal, stale or uncached one.
+    public_until: float | None = None
 
 
 def _kind(error: IntegrationError) -> str:
@@ -83,7 +86,8 @@ class Gateway:
             cached = kept or cached  # Redis unreadable or emptied: this worker's older copy may still stand in
         if self._fresh(op, cached):
             metrics.CACHE.labels(connector.name, "hit").inc()
-            return Outcome(cached.result, cached.as_of)
+            public_until = None if sealed else cached.stored_at + op.fresh_seconds
+            return Outcome(cached.result, cached.as_of, public_until=public_until)
         started = time.perf_counter()
         try:
             admission = breaker.admit(state)
@@ -112,7 +116,8 @@ class Gateway:
         breaker.succeeded(admission, pipe)
         self._record(connector.name, operation, None, started, pipe)
         metrics.CACHE.labels(connector.name, "miss").inc()
-        return Outcome(answer.result, answer.as_of)
+        public_until = self.clock() + op.fresh_seconds if key and not sealed else None
+        return Outcome(answer.result, answer.as_of, public_until=public_until)
 
     def _fresh(self, op, cached: Cached | None) -> bool:
         return cached is not None and cached.age(self.clock()) < op.fresh_seconds

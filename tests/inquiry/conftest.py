@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+import requests
 from flask import Flask, jsonify, request
 
 from app.catalog import contract_keys, service
@@ -97,3 +98,21 @@ def go_live(app, app_ctx, department):
 @pytest.fixture
 def citizen(client, sandbox_url):
     return bearer(login_wechat(client, sandbox_url)["access_token"])
+
+
+@pytest.fixture
+def twin(sandbox_url):
+    """The environment twin: make it fail, heal it, and count what it served meanwhile."""
+
+    class Twin:
+        def fault(self, **spec):
+            requests.put(f"{sandbox_url}/_control/faults/environment", json=spec, timeout=5).raise_for_status()
+
+        def heal(self):
+            requests.delete(f"{sandbox_url}/_control/faults/environment", timeout=5)
+
+        def served(self):
+            faults = requests.get(f"{sandbox_url}/_control/faults", timeout=5).json()
+            return faults.get("environment", {}).get("served", 0)
+
+    return Twin()

@@ -7,7 +7,6 @@ import time
 
 import pytest
 import redis as redis_lib
-import requests
 
 from app.catalog.demo import choice, form
 from tests.conftest import REDIS_URL
@@ -22,22 +21,6 @@ def air(via_connector):
     via_connector("air-now", "environment", "air_quality", AIR_FORM, "hbj", allow_stale=True, login_required=False)
     via_connector("air-strict", "environment", "air_quality", AIR_FORM, "hbj", login_required=False)
     via_connector("air-hourly", "environment", "air_hourly", HOURLY_FORM, "hbj", login_required=False)
-
-
-@pytest.fixture
-def twin(sandbox_url):
-    class Twin:
-        def fault(self, **spec):
-            requests.put(f"{sandbox_url}/_control/faults/environment", json=spec, timeout=5).raise_for_status()
-
-        def heal(self):
-            requests.delete(f"{sandbox_url}/_control/faults/environment", timeout=5)
-
-        def served(self):
-            faults = requests.get(f"{sandbox_url}/_control/faults", timeout=5).json()
-            return faults.get("environment", {}).get("served", 0)
-
-    return Twin()
 
 
 def ask(client, code, inputs=None, headers=None):
