@@ -64,7 +64,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_CONTENT_LENGTH", "1048576", "largest request body in bytes (413 above)"),
     Setting("RATELIMIT_DEFAULT", "300 per minute", "limit per route and caller (citizen, client, staff; else IP)"),
     Setting("RATELIMIT_ENABLED", "1", "0 turns rate limiting off (benchmarks only)"),
-    Setting("CONNECTOR_LOCAL_CACHE_SECONDS", "2", "a worker keeps public answers (guests': finished) this long"),
+    Setting("CONNECTOR_LOCAL_CACHE_SECONDS", "2", "a worker keeps public (and guests' finished) answers; 0 = off"),
     Setting("USE_COUNT_BATCH_SECONDS", "1", "a worker counts service uses in Redis once per this; 0 = at each run"),
     Setting("RATELIMIT_BATCH_SECONDS", "0.1", "a worker adds batched rate-limit counts to Redis this often; 0 = exact"),
     Setting("TRUSTED_PROXIES", "0", "reverse proxies in front (nginx = 1) whose X-Forwarded-* headers are trusted"),

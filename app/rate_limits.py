@@ -1,4 +1,4 @@
-"""Rate limits, counted in Redis.
+"""Rate limits, counted in Redis (batched ones in each worker first: app/identity/batched_counts.py).
 
 Who is counted: a caller with a validly signed token by who they are (each citizen, department
 client and console account apart, however many share a carrier's NAT address), anyone else by IP

@@ -8,7 +8,8 @@ of its price. A limit declared `batched` (and the default limit) is therefore co
   (INCRBY, one pipeline for all counters) and reads the new totals back.
 - A request is let through without Redis only while `known + workers x (pending + 1)` stays within half
   the limit, `workers` being the number of workers counting this way (a registry in Redis, renewed at
-  each batch): as if every worker had let as many through since. Past that, and for any counter the
+  each batch, which a worker runs while it has traffic, and scored by Redis's clock): as if every worker
+  had let as many through since. Past that, and for any counter the
   worker has no fresh registry for, the request is counted in Redis at once, with the worker's pending
   ones, and refused over the limit exactly as an unbatched limit would be.
 
@@ -20,6 +21,7 @@ that guard secrets and money (logins, SMS codes, OAuth, real-name checks) are no
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import secrets
@@ -43,10 +45,24 @@ Window = tuple[str, int, int, float]
 
 @dataclass
 class _Counter:
-    known: int
-    pending: int
+    known: int  # the total Redis gave back last
+    pending: int  # let through here, not yet sent
     expiry: int
     window_end: float
+    sending: int = 0  # sent, the total not yet back: still this worker's, for its share
+
+    def take(self) -> int:
+        taken, self.pending = self.pending, 0
+        self.sending += taken
+        return taken
+
+    def sent(self, taken: int, total: int | None) -> None:
+        """The Redis total after `taken` were added, or None if they could not be: pending again."""
+        self.sending -= taken
+        if total is None:
+            self.pending += taken
+        else:
+            self.known = max(self.known, total)
 
 
 class BatchedCounts:
@@ -59,6 +75,8 @@ class BatchedCounts:
         self._workers = 0
         self._workers_read_at = float("-inf")
         self._id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self._redis_clock_ahead = 0.0  # the registry is scored by Redis's clock: hosts' clocks may differ
+        self._warned_at = float("-inf")
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -70,7 +88,7 @@ class BatchedCounts:
             workers = self._workers if now - self._workers_read_at < REGISTRY_FRESH_SECONDS else 0
             counters = [self._counters.get(key) for key, *_ in windows]
             within = workers > 0 and all(
-                2 * ((c.known if c else 0) + workers * ((c.pending if c else 0) + 1)) <= amount
+                2 * ((c.known if c else 0) + workers * ((c.pending + c.sending if c else 0) + 1)) <= amount
                 for c, (_, amount, _, _) in zip(counters, windows, strict=True)
             )
             if within and None in counters and len(self._counters) + len(windows) > MAX_COUNTERS:
@@ -88,7 +106,8 @@ class BatchedCounts:
         """Count this request in Redis with the worker's pending ones: each window's total, or None when
         Redis is down (the request is let through, as the exact limits do then)."""
         with self._lock:
-            taken = [self._take_pending(key) for key, *_ in windows]
+            counters = [self._counters.get(key) for key, *_ in windows]
+            taken = [c.take() if c is not None else 0 for c in counters]
         pipe = redis.pipeline(transaction=False)
         for (key, _, expiry, _), pending in zip(windows, taken, strict=True):
             pipe.incrby(key, pending + 1)
@@ -97,54 +116,51 @@ class BatchedCounts:
             totals = pipe.execute()[0::2]
         except Exception:  # noqa: BLE001 - Redis down: let through uncounted, as the exact path does
             log.warning("Redis unavailable for the rate limit; request let through uncounted")
-            with self._lock:
-                for (key, *_), pending in zip(windows, taken, strict=True):
-                    if key in self._counters:
-                        self._counters[key].pending += pending  # for the next batch
-            return None
+            totals = None
         with self._lock:
-            for (key, _, expiry, end), total in zip(windows, totals, strict=True):
-                self._learn(key, total, expiry, end)
+            for index, ((key, _, expiry, end), c) in enumerate(zip(windows, counters, strict=True)):
+                total = totals[index] if totals is not None else None
+                if c is not None:
+                    c.sent(taken[index], total)
+                    continue
+                # Another thread may have made this counter meanwhile, with requests pending on it.
+                made = self._counters.get(key)
+                if made is not None and total is not None:
+                    made.known = max(made.known, total)
+                elif made is None and total is not None and len(self._counters) < MAX_COUNTERS:
+                    self._counters[key] = _Counter(total, 0, expiry, end)
         return totals
 
     def flush(self) -> None:
         """Add every pending count to Redis, renew this worker in the registry and read the totals back."""
         now = self._clock()
         with self._lock:
-            for key in [key for key, c in self._counters.items() if c.window_end <= now]:
+            for key in [key for key, c in self._counters.items() if c.window_end <= now and not c.sending]:
                 del self._counters[key]  # a window that has ended: its key has expired or soon will
-            batch = [(key, c.pending, c.expiry) for key, c in self._counters.items() if c.pending]
+            batch = [(c, c.take(), c.expiry, key) for key, c in self._counters.items() if c.pending]
         pipe = redis.pipeline(transaction=False)
-        for key, pending, expiry in batch:
-            pipe.incrby(key, pending)
+        for _, taken, expiry, key in batch:
+            pipe.incrby(key, taken)
             pipe.expire(key, expiry + 1, nx=True)
-        pipe.zadd(WORKERS_KEY, {self._id: now})
-        pipe.zremrangebyscore(WORKERS_KEY, "-inf", now - WORKER_TTL_SECONDS)
+        redis_now = now + self._redis_clock_ahead
+        pipe.zadd(WORKERS_KEY, {self._id: redis_now})
+        pipe.zremrangebyscore(WORKERS_KEY, "-inf", redis_now - WORKER_TTL_SECONDS)
         pipe.expire(WORKERS_KEY, WORKER_TTL_SECONDS * 2)
         pipe.zcard(WORKERS_KEY)
-        results = pipe.execute()
+        pipe.time()
+        try:
+            results = pipe.execute()
+        except Exception:
+            with self._lock:
+                for c, taken, _, _ in batch:
+                    c.sent(taken, None)  # for the next batch; meanwhile requests are counted exactly
+            raise
+        seconds, micros = results[-1]
         with self._lock:
-            for (key, pending, _), total in zip(batch, results[0 : 2 * len(batch) : 2], strict=True):
-                c = self._counters.get(key)
-                if c is not None:
-                    # Those let through during the round trip stay pending for the next batch.
-                    c.pending -= pending
-                    c.known = max(c.known, total)
-            self._workers, self._workers_read_at = max(1, results[-1]), now
-
-    def _take_pending(self, key: str) -> int:
-        c = self._counters.get(key)
-        if c is None:
-            return 0
-        pending, c.pending = c.pending, 0
-        return pending
-
-    def _learn(self, key: str, total: int, expiry: int, end: float) -> None:
-        c = self._counters.get(key)
-        if c is not None:
-            c.known = max(c.known, total)  # requests let through meanwhile stay pending
-        elif len(self._counters) < MAX_COUNTERS:
-            self._counters[key] = _Counter(total, 0, expiry, end)
+            for (c, taken, _, _), total in zip(batch, results[0 : 2 * len(batch) : 2], strict=True):
+                c.sent(taken, total)
+            self._workers, self._workers_read_at = max(1, results[-2]), now
+            self._redis_clock_ahead = seconds + micros / 1e6 - self._clock()
 
     def _start_or_wake(self) -> None:
         if self._thread is None:
@@ -152,7 +168,16 @@ class BatchedCounts:
                 if self._thread is None:
                     self._thread = threading.Thread(target=self._batch_forever, name="rate-limit-batches", daemon=True)
                     self._thread.start()
+                    atexit.register(self._last_batch)
         self._wake.set()
+
+    def _last_batch(self) -> None:
+        """At a worker's exit (gunicorn's graceful restart runs atexit): the counts still pending."""
+        try:
+            with self._app.app_context():
+                self.flush()
+        except Exception:  # noqa: BLE001 - Redis down at exit: those counts are lost, as a killed worker's are
+            log.warning("batched rate-limit counts lost at exit")
 
     def _batch_forever(self) -> None:
         while True:
@@ -163,7 +188,9 @@ class BatchedCounts:
                 with self._app.app_context():
                     self.flush()
             except Exception:  # Redis down: the counts stay pending; requests are counted exactly
-                log.warning("could not add the batched rate-limit counts to Redis", exc_info=True)
+                if time.monotonic() - self._warned_at >= 60:  # once a minute, not ten times a second
+                    self._warned_at = time.monotonic()
+                    log.warning("could not add the batched rate-limit counts to Redis", exc_info=True)
 
 
 def batched_counts(app: Flask) -> BatchedCounts | None:

@@ -32,20 +32,21 @@ MAX_BODY_BYTES = 1024  # a public question is a few inputs; a longer body is not
 
 class _Kept:
     def __init__(self):
-        self.generation: int | None = None
-        self.answers: dict[tuple[str, bytes], tuple[float, bytes]] = {}
+        # One (generation, answers) pair, replaced whole: a thread still holding the old pair can never
+        # file an answer of the old generation under the new one.
+        self.current: tuple[int | None, dict[tuple[str, bytes], tuple[float, bytes]]] = (None, {})
 
     def get(self, generation: int, key: tuple[str, bytes], now: float) -> bytes | None:
-        if generation != self.generation:
-            return None
-        found = self.answers.get(key)
+        kept_generation, answers = self.current
+        found = answers.get(key) if kept_generation == generation else None
         return found[1] if found is not None and found[0] > now else None
 
     def put(self, generation: int, key: tuple[str, bytes], until: float, body: bytes) -> None:
-        if generation != self.generation or len(self.answers) >= MAX_ANSWERS:
-            self.answers = {}  # a new dict, not cleared in place: readers on other threads keep theirs
-            self.generation = generation
-        self.answers[key] = (until, body)
+        kept_generation, answers = self.current
+        if kept_generation != generation or len(answers) >= MAX_ANSWERS:
+            answers = {}  # many distinct questions at once are not worth sharing: start again
+            self.current = (generation, answers)
+        answers[key] = (until, body)
 
 
 _KEPT = _Kept()
@@ -62,7 +63,8 @@ def shared_with_guests(view):
     @functools.wraps(view)
     def serve(*args, **kwargs):
         seconds = current_app.config.get("CONNECTOR_LOCAL_CACHE_SECONDS", 0)
-        if not seconds or "Authorization" in request.headers or (request.content_length or 0) > MAX_BODY_BYTES:
+        length = request.content_length  # None for a chunked body: its size is unknown until read
+        if not seconds or "Authorization" in request.headers or length is None or length > MAX_BODY_BYTES:
             return view(*args, **kwargs)
         generation = reads.generation()
         key = (kwargs["code"], request.get_data())
