@@ -16,6 +16,7 @@ OUTSIDE_BASE_URLS = (
     "ALIPAY_GATEWAY_URL",
     "SMS_BASE_URL",
     "SHARING_BASE_URL",
+    "WECHATPAY_BASE_URL",
 )
 # Secrets with no safe default: production refuses to start without each of them.
 REQUIRED_SECRETS = (
@@ -103,9 +104,41 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SHARING_BASE_URL", "", "information-sharing platform (population database) API base"),
     Setting("SHARING_APP_KEY", "city-services", "our app key at the sharing platform"),
     Setting("SHARING_APP_SECRET", "", "our app secret at the sharing platform"),
+    # Payments (docs/payments.md). Keys are PEM text or a path to a PEM file.
+    Setting("PAYMENT_CHANNELS", "wechat,alipay", "payment channels offered; in production each needs its keys"),
+    Setting("PAYMENT_EXPIRY_MINUTES", "15", "an unpaid order closes (with the channel's order) after this"),
+    Setting("WECHATPAY_MCH_ID", "1900000109", "WeChat Pay merchant id (商户号)"),
+    Setting("WECHATPAY_CERT_SERIAL_NO", "", "serial number of our merchant API certificate"),
+    Setting("WECHATPAY_PRIVATE_KEY", "", "our merchant API private key (apiclient_key.pem)"),
+    Setting("WECHATPAY_PUBLIC_KEY", "", "WeChat Pay platform public key (public-key mode)"),
+    Setting("WECHATPAY_PUBLIC_KEY_ID", "", "its id, PUB_KEY_ID_…"),
+    Setting("WECHATPAY_API_V3_KEY", "", "APIv3 key (32 characters): decrypts notifications"),
+    Setting("WECHATPAY_BASE_URL", "", "WeChat Pay API base, https://api.mch.weixin.qq.com"),
+    Setting("WECHATPAY_NOTIFY_URL", "", "where WeChat Pay notifies us; empty = PUBLIC_BASE_URL's"),
+    Setting("ALIPAY_SELLER_ID", "2088102000000001", "our Alipay merchant PID (seller_id in notifications)"),
+    Setting("ALIPAY_NOTIFY_URL", "", "where Alipay notifies us; empty = PUBLIC_BASE_URL's"),
 )
 # Identifiers whose defaults belong to the demo: production must name its own.
-DEMO_IDS = ("WECHAT_APP_ID", "ALIPAY_APP_ID", "SMS_ACCESS_KEY_ID", "SHARING_APP_KEY")
+DEMO_IDS = (
+    "WECHAT_APP_ID",
+    "ALIPAY_APP_ID",
+    "SMS_ACCESS_KEY_ID",
+    "SHARING_APP_KEY",
+    "WECHATPAY_MCH_ID",
+    "ALIPAY_SELLER_ID",
+)
+# Each payment channel's keys: without them (and without the sandbox) the channel cannot start.
+CHANNEL_KEYS = {
+    "wechat": (
+        "WECHATPAY_CERT_SERIAL_NO",
+        "WECHATPAY_PRIVATE_KEY",
+        "WECHATPAY_PUBLIC_KEY",
+        "WECHATPAY_PUBLIC_KEY_ID",
+        "WECHATPAY_API_V3_KEY",
+    ),
+    "alipay": ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
+}
+PEM_SETTINGS = ("WECHATPAY_PRIVATE_KEY", "WECHATPAY_PUBLIC_KEY")
 # Settings passed to the app as they are (strings); the identity modules parse their own.
 PASSTHROUGH = (
     "JWT_PRIVATE_KEYS",
@@ -205,6 +238,7 @@ def load_config(environ: dict | None = None) -> dict:
         "SMS_BASE_URL": env["SMS_BASE_URL"] or f"{base}/_sandbox/sms",
         "SHARING_BASE_URL": env["SHARING_BASE_URL"] or f"{base}/_sandbox/sharing",
         **{name: env[name] for name in PASSTHROUGH},
+        **_payments(env, base, env["APP_ENV"] == "production"),
     }
     for name in ("USE_COUNT_BATCH_SECONDS", "CONNECTOR_LOCAL_CACHE_SECONDS"):
         if not 0 <= config[name] <= 60:
@@ -224,6 +258,53 @@ def load_config(environ: dict | None = None) -> dict:
         missing += [f"{name} is still the demo value" for name in DEMO_IDS if env[name] == defaults[name]]
         check_production(config, missing)
     return config
+
+
+def _pem(name: str, value: str) -> str:
+    """PEM text as given, or read from the path given."""
+    value = value.strip()
+    if not value or value.startswith("-----BEGIN"):
+        return value
+    try:
+        return Path(value).read_text()
+    except OSError as error:
+        raise ConfigError(f"{name}: cannot read the PEM file {value!r} ({error.strerror})") from None
+
+
+def _payments(env: dict, base: str, production: bool) -> dict:
+    """Outside production an empty key means the sandbox twin's (made at start, as for login); in
+    production an enabled channel without its keys stops the start, naming them."""
+    channels = tuple(name for name in (part.strip() for part in env["PAYMENT_CHANNELS"].split(",")) if name)
+    unknown = sorted(set(channels) - set(CHANNEL_KEYS))
+    if unknown:
+        raise ConfigError(f"PAYMENT_CHANNELS: unknown channel(s) {', '.join(unknown)}; use wechat, alipay")
+    config = {name: _pem(name, env[name]) for name in PEM_SETTINGS}
+    for channel in channels:
+        missing = [name for name in CHANNEL_KEYS[channel] if not (config.get(name) or env[name]).strip()]
+        if missing and production:
+            raise ConfigError(
+                f"payment channel {channel} is enabled (PAYMENT_CHANNELS) but {', '.join(missing)} "
+                "not set: set them, or take the channel out of PAYMENT_CHANNELS"
+            )
+    key = env["WECHATPAY_API_V3_KEY"]
+    if key and len(key.encode()) != 32:
+        raise ConfigError("WECHATPAY_API_V3_KEY must be the 32-character APIv3 key")
+    minutes = _number(env, "PAYMENT_EXPIRY_MINUTES")
+    if not 5 <= minutes <= 120:
+        raise ConfigError(f"PAYMENT_EXPIRY_MINUTES={minutes}: use 5 to 120")
+    return {
+        **config,
+        "PAYMENT_CHANNELS": channels,
+        "PAYMENT_EXPIRY_MINUTES": minutes,
+        "WECHATPAY_MCH_ID": env["WECHATPAY_MCH_ID"],
+        "WECHATPAY_CERT_SERIAL_NO": env["WECHATPAY_CERT_SERIAL_NO"],
+        "WECHATPAY_PUBLIC_KEY_ID": env["WECHATPAY_PUBLIC_KEY_ID"],
+        "WECHATPAY_API_V3_KEY": key,
+        "WECHATPAY_BASE_URL": (env["WECHATPAY_BASE_URL"] or f"{base}/_sandbox/wechatpay").rstrip("/"),
+        "WECHATPAY_NOTIFY_URL": env["WECHATPAY_NOTIFY_URL"] or f"{base}/api/v1/payments/notify/wechat",
+        "ALIPAY_SELLER_ID": env["ALIPAY_SELLER_ID"],
+        "ALIPAY_NOTIFY_URL": env["ALIPAY_NOTIFY_URL"] or f"{base}/api/v1/payments/notify/alipay",
+    }
 
 
 def check_production(config: dict, missing: list[str]) -> None:

@@ -44,7 +44,7 @@ ENDPOINTS = {"healthz": "/healthz", "me": "/api/v1/me", "catalog": "/api/v1/cata
 
 def production_env() -> dict:
     env = dict(os.environ)
-    from app.config import REQUIRED_SECRETS
+    from app.config import DEMO_IDS, OUTSIDE_BASE_URLS, REQUIRED_SECRETS
 
     jwt_pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -59,10 +59,8 @@ def production_env() -> dict:
             "SANDBOX": "0",
             "PUBLIC_BASE_URL": "https://bench.invalid",
             "RATELIMIT_DEFAULT": "100000000 per minute",  # one client (wrk) sends everything
-            **{
-                name: "bench-" + name.lower()
-                for name in ("WECHAT_APP_ID", "ALIPAY_APP_ID", "SMS_ACCESS_KEY_ID", "SHARING_APP_KEY")
-            },
+            **{name: "bench-" + name.lower() for name in DEMO_IDS},
+            "PAYMENT_CHANNELS": "",  # no channel keys here: the payment benchmark configures its own
             "JWT_PRIVATE_KEYS": json.dumps({"bench-1": jwt_pem.decode()}),
             "PII_KEYS": json.dumps({"bench-1": base64.b64encode(os.urandom(32)).decode()}),
             "PII_HASH_KEY": base64.b64encode(os.urandom(32)).decode(),
@@ -71,13 +69,7 @@ def production_env() -> dict:
             "PROMETHEUS_MULTIPROC_DIR": tempfile.mkdtemp(prefix="bench-metrics-"),
         }
     )
-    for name in (
-        "DEPARTMENT_SYSTEM_BASE_URL",
-        "WECHAT_BASE_URL",
-        "ALIPAY_GATEWAY_URL",
-        "SMS_BASE_URL",
-        "SHARING_BASE_URL",
-    ):
+    for name in OUTSIDE_BASE_URLS:
         env[name] = "http://127.0.0.1:9/not-called"
     return env
 

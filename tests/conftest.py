@@ -103,6 +103,7 @@ def twin_urls(sandbox_url: str) -> dict:
         "ALIPAY_GATEWAY_URL": f"{sandbox_url}/alipay/gateway.do",
         "SMS_BASE_URL": f"{sandbox_url}/sms",
         "SHARING_BASE_URL": f"{sandbox_url}/sharing",
+        "WECHATPAY_BASE_URL": f"{sandbox_url}/wechatpay",
     }
 
 

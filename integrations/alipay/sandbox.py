@@ -1,9 +1,27 @@
-"""Twin of the Alipay open-platform gateway (openapi.alipay.com/gateway.do), for mini-program login.
+"""Twin of the Alipay open-platform gateway (openapi.alipay.com/gateway.do): mini-program login and payment.
 
 POST /code {"user": "bob"} stands in for my.getAuthCode on bob's phone. /gateway.do checks the RSA2
 signature of our request with the app's public key and signs its replies with its own private key, the
 way Alipay does. It signs and verifies with `cryptography`, not with the SDK, so the two check each other.
 User "busy" gets Alipay's system error. Mounted at /_sandbox/alipay.
+
+Payment (the bookkeeping is in twin_trades.py): the gateway answers alipay.trade.create / query / close /
+refund, alipay.trade.fastpay.refund.query and alipay.data.dataservice.bill.downloadurl.query, whose
+bill_download_url (GET /bill/download?token=..., unsigned, valid 30 s) serves the bill as Alipay does: a ZIP
+of two GBK CSVs, "<pid>0156_<yyyymmdd>_业务明细.csv" and "..._业务明细(汇总).csv", the member names GBK too
+without the UTF-8 flag (read them with zipfile's metadata_encoding="gbk"); the cells Alipay writes with a
+trailing tab (ids, 业务类型, the account) keep it. The detail follows real exports; the summary's layout is
+partly guessed.
+Control endpoints, unsigned:
+- POST /pay {"trade_no", "notify": true}: the citizen pays in the Alipay app; the trade notification is
+  POSTed to the trade's notify_url at once. 200 {"out_trade_no", "trade_no", "notified": our HTTP status or
+  null, "answer": our body (500 characters at most) or null, "notify_id"}, plus "error" when not delivered;
+  404 unknown trade, 409 not waiting for payment.
+- POST /notify {"out_trade_no", "copies": 1, "tamper": null, "retry": false}: the current notification
+  again, `copies` times, tampered as asked (TAMPERS); "retry": true keeps one notify_id for all copies, as
+  Alipay's own retries do. 200 {"out_trade_no", "trade_no", "deliveries": [{"notify_id", "notified",
+  "answer"}, ...]}; 404 unknown trade, 409 never paid or no notify_url.
+Alipay retries a notification until it reads the text "success"; the twin only reports what we answered.
 """
 
 from __future__ import annotations
@@ -11,37 +29,72 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import json
 import secrets
 import threading
-from datetime import datetime
+import time
+import zipfile
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+import requests
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 
+from integrations.alipay import twin_trades
 from integrations.alipay.client import BEIJING
+from integrations.alipay.twin_trades import SUCCESS, TAMPERS
+from integrations.alipay.twin_trades import yuan as _yuan
+from integrations.sandbox import keyring
 
 blueprint = Blueprint("alipay_twin", __name__)
 _lock = threading.Lock()
 _codes: dict[str, str] = {}  # auth code -> user; an exchanged code is gone: codes are single-use
 _keys: dict[str, object] = {}  # set by configure(); reset() keeps them, they are setup, not state
+_book = twin_trades.TradeBook()
+_bills: dict[str, tuple[float, str, bytes]] = {}  # download token -> (monotonic deadline, file name, ZIP)
+_clock = {"offset": timedelta(0)}  # shift_clock(); reset() sets it back
+
+BILL_METHOD = "alipay.data.dataservice.bill.downloadurl.query"
+BILL_LINK_SECONDS = 30  # "获取连接后30秒后未下载，链接地址失效"
+NOTIFY_TIMEOUT = 5
 
 REQUIRED = ("app_id", "method", "sign_type", "sign", "timestamp", "version")
 
 
-def configure(app_public_key_pem: str, alipay_private_key_pem: str) -> None:
-    """The app's public key (to check our requests) and the twin's private key (to sign its replies)."""
+def configure(
+    app_public_key_pem: str, alipay_private_key_pem: str, *, seller_id: str = keyring.ALIPAY_SELLER_ID
+) -> None:
+    """The app's public key (to check our requests), the twin's private key (to sign its replies and
+    notifications) and the merchant's PID (seller_id in notifications, the bill's account)."""
     app_public = serialization.load_pem_public_key(app_public_key_pem.encode())
     alipay_private = serialization.load_pem_private_key(alipay_private_key_pem.encode(), password=None)
     with _lock:
-        _keys.update(app_public=app_public, alipay_private=alipay_private)
+        _keys.update(app_public=app_public, alipay_private=alipay_private, seller_id=seller_id)
 
 
 def reset() -> None:
     with _lock:
         _codes.clear()
+        _book.clear()
+        _bills.clear()
+        _clock["offset"] = timedelta(0)
+
+
+def shift_clock(offset: timedelta) -> None:
+    """Run the twin's clock `offset` away from real time (set, not added), e.g. -1 day to pay "yesterday"
+    and then download that day's bill; also how a trade's timeout passes. reset() sets it back."""
+    with _lock:
+        _clock["offset"] = offset
+
+
+def _now() -> datetime:
+    with _lock:
+        offset = _clock["offset"]
+    return datetime.now(BEIJING).replace(microsecond=0) + offset
 
 
 def _user_id(user: str) -> str:
@@ -112,9 +165,14 @@ def gateway():
     if not _signature_ok(params, content):
         hint = f"验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：{content}"
         return _error("40002", "Invalid Arguments", "isv.invalid-signature", hint)
-    if params["method"] != "alipay.system.oauth.token":
-        return _error("40002", "Invalid Arguments", "isv.invalid-method", "不存在的方法名")
-    return _oauth_token(params)
+    method = params["method"]
+    if method == "alipay.system.oauth.token":
+        return _oauth_token(params)
+    if method == BILL_METHOD:
+        return _bill_download_url(params)
+    if method in twin_trades.TradeBook.METHODS:
+        return _trade_call(params)
+    return _error("40002", "Invalid Arguments", "isv.invalid-method", "不存在的方法名")
 
 
 def _oauth_token(params: dict) -> Response:
@@ -141,3 +199,246 @@ def _oauth_token(params: dict) -> Response:
             "auth_start": datetime.now(BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
         },
     )
+
+
+def _biz_content(params: dict) -> dict | None:
+    try:
+        biz = json.loads(params.get("biz_content") or "")
+    except ValueError:
+        return None
+    return biz if isinstance(biz, dict) else None
+
+
+def _response_key(method: str) -> str:
+    return method.replace(".", "_") + "_response"
+
+
+def _trade_call(params: dict) -> Response:
+    key, biz = _response_key(params["method"]), _biz_content(params)
+    if biz is None:
+        return _reply(key, twin_trades.failure("ACQ.INVALID_PARAMETER", "参数无效: biz_content"))
+    # notify_url is a common parameter, signed with the rest; one inside biz_content is not Alipay's.
+    notify_url = params.get("notify_url") or None
+    now = _now()
+    with _lock:
+        body = _book.call(params["method"], biz, app_id=params["app_id"], notify_url=notify_url, now=now)
+    return _reply(key, body)
+
+
+class _GbkName(zipfile.ZipInfo):
+    # Alipay names the members in GBK without the UTF-8 flag; zipfile would write UTF-8 and set the flag.
+    def _encodeFilenameFlags(self):  # noqa: N802 - zipfile's own (private) name, overridden
+        return self.filename.encode("gbk"), self.flag_bits
+
+
+DETAIL_HEADER = (
+    "支付宝交易号,商户订单号,业务类型,商品名称,创建时间,完成时间,门店编号,门店名称,操作员,终端号,对方账户,"
+    "订单金额（元）,商家实收（元）,支付宝红包（元）,集分宝（元）,支付宝优惠（元）,商家优惠（元）,券核销金额（元）,"
+    "券名称,商家红包消费金额（元）,卡消费金额（元）,退款批次号/请求号,服务费（元）,分润（元）,备注"
+)
+SUMMARY_HEADER = (
+    "门店编号,门店名称,交易订单总笔数,退款订单总笔数,订单金额（元）,商家实收（元）,支付宝优惠（元）,商家优惠（元）,"
+    "卡消费金额（元）,服务费（元）,分润（元）,实收净额（元）"
+)
+_DASHES = "-" * 41
+
+
+def _detail_row(e: dict) -> str:
+    # Store, operator and terminal are empty for mini-program payments; the twin charges no fee and gives no
+    # discount, so the merchant receives the whole amount (商家实收 = 订单金额).
+    amount, zeros = _yuan(e["amount"]), ",".join(["0.00"] * 5)
+    row = (
+        f"{e['trade_no']}\t,{e['out_trade_no']}\t,{e['kind']}\t,{e['subject']},{e['created']},{e['at']},"
+        f"\t,\t,\t,\t,*市民({e['buyer']})\t,{amount},{amount},{zeros},,0.00\t,0.00,{e['batch']}\t,0.00,0.00,{e['body']}"
+    )
+    return row.replace("\n", " ")
+
+
+def _bill_zip(seller_id: str, period: str, entries: list[dict], now: datetime) -> tuple[str, bytes]:
+    """The bill Alipay serves for `period`: (file name, ZIP bytes)."""
+    account, compact = f"{seller_id}0156", period.replace("-", "")
+    start = date.fromisoformat(period if len(period) == 10 else f"{period}-01")
+    end = start + timedelta(days=1) if len(period) == 10 else (start + timedelta(days=32)).replace(day=1)
+    head = [
+        f"#账号：[{account}]",
+        f"#起始日期：[{start:%Y年%m月%d日} 00:00:00]   终止日期：[{end:%Y年%m月%d日} 00:00:00]",
+    ]
+    exported = f"#导出时间：[{now:%Y年%m月%d日 %H:%M:%S}]"
+    payments = [e for e in entries if e["kind"] == "交易"]
+    refunds = [e for e in entries if e["kind"] == "退款"]
+    paid = sum((e["amount"] for e in payments), Decimal("0.00"))
+    returned = sum((e["amount"] for e in refunds), Decimal("0.00"))
+    detail = [
+        "#支付宝业务明细查询",
+        *head,
+        f"#{_DASHES}业务明细列表{'-' * 40}",
+        DETAIL_HEADER,
+        *(_detail_row(e) for e in entries),
+        f"#{_DASHES}业务明细列表结束{'-' * 36}",
+        f"#交易合计：{len(payments)}笔，商家实收共{_yuan(paid)}元，商家优惠共0.00元",
+        f"#退款合计：{len(refunds)}笔，商家实收退款共{_yuan(returned)}元，商家优惠退款共0.00元",
+        exported,
+    ]
+    net = _yuan(paid + returned)
+    figures = f"{len(payments)},{len(refunds)},{net},{net},0.00,0.00,0.00,0.00,0.00,{net}"
+    summary = [
+        "#支付宝业务汇总查询",
+        *head,
+        f"#{_DASHES}业务汇总列表{'-' * 40}",
+        SUMMARY_HEADER,
+        f"\t,\t,{figures}",
+        f"合计,,{figures}",
+        f"#{_DASHES}业务汇总列表结束{'-' * 35}",
+        exported,
+    ]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for suffix, lines in (("业务明细", detail), ("业务明细(汇总)", summary)):
+            info = _GbkName(f"{account}_{compact}_{suffix}.csv", date_time=now.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, ("\n".join(lines) + "\n").encode("gbk", errors="replace"))
+    return f"{account}_{compact}.csv.zip", buffer.getvalue()
+
+
+def _bill_download_url(params: dict) -> Response:
+    key, now = _response_key(BILL_METHOD), _now()
+    period, refused = twin_trades.bill_period(_biz_content(params) or {}, now)
+    if refused:
+        return _reply(key, refused)
+    with _lock:
+        entries, seller_id = _book.bill_entries(period), str(_keys["seller_id"])
+    name, data = _bill_zip(seller_id, period, entries, now)
+    token = secrets.token_urlsafe(24)
+    with _lock:
+        for old in [t for t, (deadline, _, _) in _bills.items() if deadline < time.monotonic()]:
+            del _bills[old]
+        _bills[token] = (time.monotonic() + BILL_LINK_SECONDS, name, data)
+    url = url_for(
+        ".bill_download",
+        bizType="trade",
+        bizDates=period.replace("-", ""),
+        downloadFileName=name,
+        token=token,
+        _external=True,
+    )
+    return _reply(key, {**SUCCESS, "bill_download_url": url})
+
+
+@blueprint.get("/bill/download")
+def bill_download():
+    with _lock:
+        deadline, name, data = _bills.get(request.args.get("token", ""), (0.0, "", b""))
+    if deadline < time.monotonic():
+        return Response("链接已失效", 404, content_type="text/plain;charset=utf-8")
+    return Response(
+        data,
+        200,
+        content_type="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+def _signed(fields: dict[str, str], *, broken: bool = False) -> dict[str, str]:
+    # Alipay signs every field but sign and sign_type, sorted, as k=v joined by &, values not encoded.
+    content = "&".join(f"{k}={v}" for k, v in sorted(fields.items()) if k not in ("sign", "sign_type"))
+    if broken:  # a well-formed signature over something else
+        content += "&tampered=true"
+    with _lock:
+        private = _keys["alipay_private"]
+    sign = base64.b64encode(private.sign(content.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    return {**fields, "sign": sign}
+
+
+def _notification(out_trade_no: str, tamper: str | None) -> tuple[dict[str, str], str | None]:
+    """The trade's signed notification and its notify_url. KeyError: unknown trade."""
+    if tamper is not None and tamper not in TAMPERS:
+        raise ValueError(f"tamper must be one of {TAMPERS} or None")
+    now = _now()
+    with _lock:
+        trade = _book.get(out_trade_no, now)
+        if trade is None:
+            raise KeyError(out_trade_no)
+        fields = _book.notification(trade, seller_id=str(_keys["seller_id"]), now=now, tamper=tamper)
+        notify_url = trade.notify_url
+    return _signed(fields, broken=tamper == "signature"), notify_url
+
+
+def _deliver(notify_url: str, fields: dict[str, str]) -> dict:
+    """POST the form to our notify_url as Alipay does (no redirects followed); never under the lock."""
+    try:
+        answer = requests.post(
+            notify_url,
+            data=fields,
+            headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"},
+            timeout=NOTIFY_TIMEOUT,
+            allow_redirects=False,
+        )
+    except requests.RequestException as error:
+        return {"notify_id": fields["notify_id"], "notified": None, "answer": None, "error": type(error).__name__}
+    return {"notify_id": fields["notify_id"], "notified": answer.status_code, "answer": answer.text[:500]}
+
+
+@blueprint.post("/pay")
+def pay():
+    body = request.get_json(silent=True) or {}
+    trade_no = str(body.get("trade_no") or body.get("out_trade_no") or "")
+    now = _now()
+    with _lock:
+        try:
+            trade = _book.pay(trade_no, now)
+        except KeyError:
+            return jsonify(error="no such trade"), 404
+        except ValueError as status:
+            return jsonify(error=f"trade is {status}, not WAIT_BUYER_PAY"), 409
+        out_trade_no, trade_no, notify_url = trade.out_trade_no, trade.trade_no, trade.notify_url
+    answer = {"out_trade_no": out_trade_no, "trade_no": trade_no, "notified": None, "answer": None}
+    if body.get("notify", True) is not False:
+        if notify_url:
+            answer.update(_deliver(notify_url, _notification(out_trade_no, None)[0]))
+        else:
+            answer["error"] = "the trade has no notify_url"
+    return jsonify(answer)
+
+
+@blueprint.post("/notify")
+def notify():
+    body = request.get_json(silent=True) or {}
+    out_trade_no, tamper, copies = str(body.get("out_trade_no") or ""), body.get("tamper"), body.get("copies", 1)
+    if tamper is not None and tamper not in TAMPERS:
+        return jsonify(error=f"tamper must be one of {list(TAMPERS)} or null"), 400
+    if isinstance(copies, bool) or not isinstance(copies, int) or not 1 <= copies <= 20:
+        return jsonify(error="copies must be a whole number from 1 to 20"), 400
+    found = trade(out_trade_no)
+    if found is None:
+        return jsonify(error="no such trade"), 404
+    if not found["gmt_payment"] or not found["notify_url"]:
+        return jsonify(error="Alipay notifies paid trades with a notify_url only"), 409
+    deliveries, fields = [], None
+    for _ in range(copies):
+        if fields is None or not body.get("retry"):
+            fields = _notification(out_trade_no, tamper)[0]
+        deliveries.append(_deliver(found["notify_url"], fields))
+    return jsonify(out_trade_no=out_trade_no, trade_no=found["trade_no"], deliveries=deliveries)
+
+
+# For tests in the same process.
+
+
+def trade_notification(out_trade_no: str, *, tamper: str | None = None) -> dict[str, str]:
+    """The form fields Alipay would POST for the trade now, signed (fresh notify_id). KeyError: unknown."""
+    return _notification(out_trade_no, tamper)[0]
+
+
+def trade(out_trade_no: str) -> dict | None:
+    """A copy of the trade as the twin keeps it (twin_trades.Trade.public), or None."""
+    now = _now()
+    with _lock:
+        found = _book.get(out_trade_no, now)
+        return found.public() if found else None
+
+
+def mark_paid(out_trade_no: str) -> dict:
+    """Pay the trade without notifying (POST /pay notifies). KeyError: unknown; ValueError: not waiting."""
+    now = _now()
+    with _lock:
+        return _book.pay(out_trade_no, now).public()

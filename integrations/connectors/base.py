@@ -92,6 +92,25 @@ class VerifiedAccount(ma.Schema):
     label = ma.fields.String(load_default=None, allow_none=True, metadata={"description": "e.g. a masked address"})
 
 
+class WriteOffInput(ma.Schema):
+    """What the platform tells a bill's issuer was paid (销账). `payment_id` is the issuer's idempotency
+    key: the same write-off sent again (a retry after a lost answer) must answer the first receipt."""
+
+    kind = ma.fields.String(required=True, metadata={"description": "the bound account's kind: water, si…"})
+    account_no = ma.fields.String(required=True)
+    bill_ids = ma.fields.List(ma.fields.String(), required=True, validate=ma.validate.Length(min=1, max=24))
+    amount_fen = ma.fields.Integer(required=True, validate=ma.validate.Range(min=1))
+    payment_id = ma.fields.String(required=True, validate=ma.validate.Length(min=6, max=64))
+    channel = ma.fields.String(required=True, validate=ma.validate.OneOf(["wechat", "alipay"]))
+    transaction_id = ma.fields.String(required=True)
+    paid_at = ma.fields.AwareDateTime(required=True)
+
+
+class WriteOffReceipt(ma.Schema):
+    receipt_no = ma.fields.String(required=True, metadata={"description": "the issuer's 销账流水号"})
+    written_off_at = ma.fields.AwareDateTime(required=True)
+
+
 REGISTRY: dict[str, type[Connector]] = {}
 
 
@@ -109,6 +128,11 @@ class Connector(ABC):
     # operation that verifies one: inputs `account_no` (and `holder_name` where the party checks it), the
     # verified identity where the account is personal; it answers VerifiedAccount or refuses.
     accounts: ClassVar[dict[str, str]] = {}
+    # Kinds of bound account whose bills a citizen can pay, each with the operation listing them (inputs
+    # `account_no`; output with `bills`: bill_id, period, amount_fen, late_fee_fen?, due_date, status). Such a
+    # connector also has the internal operation "write_off" (WriteOffInput -> WriteOffReceipt): a refusal
+    # with reason "rejected" means the issuer will not take the payment (refund it); other failures, retry.
+    bills: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: str, settings: dict, tokens: TokenStore | None = None):
         self.name, self.settings = name, settings

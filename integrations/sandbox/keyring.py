@@ -56,3 +56,29 @@ def cloud_app_key(cloud: str) -> str:
 
 def cloud_app_secret(cloud: str) -> str:
     return hmac.new(CLOUD_SEED.encode(), cloud.encode(), hashlib.sha256).hexdigest()
+
+
+# WeChat Pay v3 (public-key mode) and Alipay trades: keys generated once per process, like alipay_keys().
+WECHATPAY_MCH_ID = "1900000109"  # the default WECHATPAY_MCH_ID: the sandbox merchant
+ALIPAY_SELLER_ID = "2088102000000001"  # the default ALIPAY_SELLER_ID: the sandbox merchant's PID
+
+
+@lru_cache(maxsize=1)
+def wechatpay_keys() -> dict[str, str]:
+    """The merchant's API keypair and certificate serial (we sign requests, the twin checks them), the
+    platform's keypair and public key id (the twin signs answers and notifications, we check them), and
+    the APIv3 key (32 characters) that encrypts notification resources."""
+    import secrets
+
+    from integrations.alipay.keys import generate_keypair
+
+    merchant, platform = generate_keypair(), generate_keypair()
+    return {
+        "merchant_private": merchant.private_pem,
+        "merchant_public": merchant.public_pem,
+        "merchant_serial": secrets.token_hex(20).upper(),
+        "platform_private": platform.private_pem,
+        "platform_public": platform.public_pem,
+        "public_key_id": "PUB_KEY_ID_" + secrets.token_hex(16).upper(),
+        "api_v3_key": secrets.token_hex(16),
+    }

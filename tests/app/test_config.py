@@ -18,6 +18,12 @@ GOOD_PRODUCTION = {
     "ALIPAY_GATEWAY_URL": "https://openapi.alipay.com/gateway.do",
     "SMS_BASE_URL": "https://sms.example.com",
     "SHARING_BASE_URL": "https://sharing.zz.example.gov.cn",
+    "WECHATPAY_BASE_URL": "https://api.mch.weixin.qq.com",
+    "WECHATPAY_CERT_SERIAL_NO": "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
+    "WECHATPAY_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nconfigured\n-----END PRIVATE KEY-----\n",
+    "WECHATPAY_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nconfigured\n-----END PUBLIC KEY-----\n",
+    "WECHATPAY_PUBLIC_KEY_ID": "PUB_KEY_ID_0114232324882025070300382000001234",
+    "WECHATPAY_API_V3_KEY": "a" * 32,
     **dict.fromkeys(REQUIRED_SECRETS, "configured"),
     **dict.fromkeys(DEMO_IDS, "zz-production-id"),
 }
@@ -49,11 +55,31 @@ def test_production_with_real_settings_starts():
         ({"ALIPAY_APP_PRIVATE_KEY": ""}, "ALIPAY_APP_PRIVATE_KEY"),
         ({"WECHAT_APP_SECRET": "   "}, "WECHAT_APP_SECRET"),
         ({"WECHAT_APP_ID": "wx0000demo0000mini"}, "WECHAT_APP_ID"),
+        ({"WECHATPAY_BASE_URL": ""}, "WECHATPAY_BASE_URL"),
+        ({"WECHATPAY_MCH_ID": "1900000109"}, "WECHATPAY_MCH_ID"),
+        ({"WECHATPAY_PRIVATE_KEY": ""}, "payment channel wechat is enabled .* WECHATPAY_PRIVATE_KEY"),
+        ({"WECHATPAY_API_V3_KEY": "short"}, "WECHATPAY_API_V3_KEY"),
     ],
 )
 def test_production_refuses_unsafe_settings(change, complaint):
     with pytest.raises(ConfigError, match=complaint):
         load_config({**GOOD_PRODUCTION, **change})
+
+
+def test_a_channel_taken_out_needs_no_keys_and_an_unknown_one_is_named():
+    without_wechat = {**GOOD_PRODUCTION, "PAYMENT_CHANNELS": "alipay", "WECHATPAY_PRIVATE_KEY": ""}
+    assert load_config(without_wechat)["PAYMENT_CHANNELS"] == ("alipay",)
+    with pytest.raises(ConfigError, match=r"unknown channel.*unionpay"):
+        load_config({**GOOD_PRODUCTION, "PAYMENT_CHANNELS": "wechat,unionpay"})
+
+
+def test_a_key_can_be_a_path_to_its_pem_file_and_a_missing_file_is_named(tmp_path):
+    pem = tmp_path / "apiclient_key.pem"
+    pem.write_text(GOOD_PRODUCTION["WECHATPAY_PRIVATE_KEY"])
+    config = load_config({**GOOD_PRODUCTION, "WECHATPAY_PRIVATE_KEY": str(pem)})
+    assert config["WECHATPAY_PRIVATE_KEY"] == GOOD_PRODUCTION["WECHATPAY_PRIVATE_KEY"]
+    with pytest.raises(ConfigError, match="WECHATPAY_PRIVATE_KEY: cannot read"):
+        load_config({**GOOD_PRODUCTION, "WECHATPAY_PRIVATE_KEY": str(tmp_path / "missing.pem")})
 
 
 def test_embedded_default_needs_nothing():
@@ -85,8 +111,8 @@ def test_a_per_worker_interval_outside_0_to_60_seconds_is_refused(name, value):
 def test_readme_table_and_env_example_list_every_setting():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     example = (ROOT / ".env.example").read_text(encoding="utf-8")
-    in_readme = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, flags=re.M))
-    in_example = set(re.findall(r"^#?\s*([A-Z_]+)=", example, flags=re.M))
+    in_readme = set(re.findall(r"^\| `([A-Z0-9_]+)` \|", readme, flags=re.M))
+    in_example = set(re.findall(r"^#?\s*([A-Z0-9_]+)=", example, flags=re.M))
     names = {s.name for s in SETTINGS}
     assert names - in_readme == set(), "settings missing from the README table"
     assert names - in_example == set(), "settings missing from .env.example"

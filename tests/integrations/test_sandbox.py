@@ -79,7 +79,7 @@ def test_reset_clears_faults_and_what_twins_received(sandbox_url):
 def test_embedded_default_serves_the_sandbox_under_the_same_origin(make_app):
     embedded = make_app(SANDBOX="1")
     client = embedded.test_client()
-    parties = {"alipay", "department", "sms", "wechat"}
+    parties = {"alipay", "department", "sms", "wechat", "wechatpay"}
     assert client.get("/_sandbox/").json["twins"] == sorted(parties | set(PLATFORMS))  # every cloud, and sharing
     health = client.get("/_sandbox/department/gjj/health")
     assert health.status_code == 200 and health.json["status"] == "UP"

@@ -8,8 +8,17 @@ from decimal import Decimal, InvalidOperation
 
 import marshmallow as ma
 
+from app.clock import CITY_TZ
 from app.security.pii import mask_name
-from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
+from integrations.connectors.base import (
+    Answer,
+    Connector,
+    Operation,
+    VerifiedAccount,
+    WriteOffInput,
+    WriteOffReceipt,
+    register,
+)
 from integrations.connectors.parsing import beijing
 from integrations.connectors.signing import SignedQuery
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
@@ -17,7 +26,17 @@ from integrations.errors import UpstreamBadResponse, UpstreamRejected
 PAGE_SIZE = 10  # the twin's largest page
 MAX_PAGES = 10  # a hundred communities; more means the twin is looping
 BILL_STATES = {"未缴": "unpaid", "已缴": "paid", "逾期": "overdue"}
-TIME = "%Y-%m-%d %H:%M:%S"  # the twin's serverTime and gxsj
+TIME = "%Y-%m-%d %H:%M:%S"  # the twin's serverTime, gxsj, jfsj and xzsj
+PAY_WAYS = {"wechat": "微信", "alipay": "支付宝"}  # zffs
+# The property company's write-off refusals: it will not take this payment (the citizen is refunded).
+# ACCOUNT_NOT_FOUND: the account is gone since it was bound.
+WRITE_OFF_REFUSALS = {
+    "ACCOUNT_NOT_FOUND": "account not found",
+    "BILL_NOT_FOUND": "a bill not found",
+    "BILL_ALREADY_PAID": "a bill already paid",
+    "AMOUNT_MISMATCH": "amount is not what the bills owe",
+    "SERIAL_REUSED": "payment serial used for other bills or amount",
+}
 PROPERTY_ACCOUNT = ma.fields.String(
     required=True,
     validate=ma.validate.Regexp(r"^[A-Za-z]{2}[0-9]{4,10}$", error="物业账户编号应为2位字母加数字"),
@@ -95,8 +114,12 @@ class CommunityConnector(Connector):
             account="property",
         ),
         "verify_property_account": Operation("核验物业账户", PropertyVerifyInput, VerifiedAccount, internal=True),
+        "write_off": Operation(
+            "物业费缴费销账", WriteOffInput, WriteOffReceipt, idempotent=True, internal=True, fresh_seconds=0
+        ),
     }
     accounts = {"property": "verify_property_account"}
+    bills = {"property": "property_bills"}
 
     def make_signer(self):
         return SignedQuery(self.settings["app_key"], self.settings["app_secret"], app_id_param="app_key")
@@ -151,16 +174,50 @@ class CommunityConnector(Connector):
             raise UpstreamBadResponse(self.name, "owner check: an answer without its fields") from None
         return Answer(answer, as_of)
 
+    def write_off(self, inputs, identity):
+        if inputs["kind"] not in self.bills:
+            raise ValueError(f"{self.kind}.write_off: no bills of kind {inputs['kind']!r}")
+        body = {
+            "zhbh": inputs["account_no"].upper(),
+            "zdbh": list(inputs["bill_ids"]),
+            # The twin's yuan are JSON numbers; fen / 100 as a float prints as its shortest decimal, which is
+            # exactly the two places (below 2**53 fen).
+            "jfje": inputs["amount_fen"] / 100,
+            "jylsh": inputs["payment_id"],
+            "zffs": PAY_WAYS[inputs["channel"]],
+            "zfdh": inputs["transaction_id"],
+            "jfsj": f"{inputs['paid_at'].astimezone(CITY_TZ):{TIME}}",
+        }
+        # Not a read, yet safe to retry: the property company de-duplicates by jylsh, so a write-off sent again
+        # after a lost answer gets the first receipt and pays nothing twice.
+        result, as_of = self._result(
+            "POST", "/open/v1/property/payment/writeoff", json_body=body, idempotent=True, refusals=WRITE_OFF_REFUSALS
+        )
+        try:
+            if str(result["jylsh"]) != inputs["payment_id"]:
+                raise ValueError("the receipt of another payment")
+            receipt = {
+                "receipt_no": str(result["xzdh"]),
+                "written_off_at": beijing(self.name, result["xzsj"], TIME).isoformat(),
+            }
+        except (KeyError, TypeError, ValueError):
+            raise UpstreamBadResponse(self.name, "write_off: an answer without its receipt") from None
+        return Answer(receipt, as_of)
+
     # -- the twin's manners ----------------------------------------------------------------------
 
-    def _result(self, method: str, path: str, **kwargs) -> tuple[dict, datetime]:
-        """The `result` of a successful answer and its serverTime; the twin's refusals as our errors."""
+    def _result(self, method: str, path: str, *, refusals: dict | None = None, **kwargs) -> tuple[dict, datetime]:
+        """The `result` of a successful answer and its serverTime; the twin's refusals as our errors, those in
+        `refusals` (errCode → why, for the log) as its refusing a payment for good. Its own trouble (HTTP 5xx,
+        SYSTEM_BUSY among them) is UpstreamUnavailable, raised by `send`."""
         response = self.request(method, path, **kwargs)
         body = self.json_of(response)
         if response.status_code == 200 and body.get("success") is True and isinstance(body.get("result"), dict):
             return body["result"], beijing(self.name, body.get("serverTime"), TIME)
         status, code = response.status_code, str(body.get("errCode", ""))
         message = str(body.get("errMsg") or "")[:100]
+        if refusals and 400 <= status < 500 and code in refusals:
+            raise UpstreamRejected(self.name, refusals[code], status, public_message=message, reason="rejected")
         if status == 404 and code.endswith("NOT_FOUND"):
             raise UpstreamRejected(self.name, f"refused: {code}", status, public_message=message, reason="not_found")
         if status == 403 and code == "OWNER_MISMATCH":

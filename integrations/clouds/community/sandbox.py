@@ -6,6 +6,13 @@ Its own manners: a signed query string (app_key, timestamp in seconds, nonce, up
 {"success": false, "errCode": "...", "errMsg": "..."}; pinyin-initial field names (sqmc 社区名称,
 zhbh 账户编号…), money in yuan as numbers, dates "yyyy-MM-dd", bill states in words (未缴/已缴/逾期),
 and the directory paged by offset/limit.
+
+Write-off (销账): POST /open/v1/property/payment/writeoff {zhbh, zdbh [bill numbers], jfje, jylsh our payment's
+serial, zffs 微信 or 支付宝, zfdh the channel's transaction number, jfsj "yyyy-MM-dd HH:mm:ss"} answers
+{jylsh, xzdh 销账单号, xzsj, zdbh}; the same jylsh again answers its first write-off. Refusals: 404
+BILL_NOT_FOUND, 409 BILL_ALREADY_PAID, 422 AMOUNT_MISMATCH (jfje not what the bills owe), 409 SERIAL_REUSED
+(the jylsh used for other bills or another amount); 503 SYSTEM_BUSY. The sandbox's control, unsigned:
+POST /_control/paid-elsewhere {account_no, bill_id} marks a bill paid at the property office.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import hashlib
 import hmac
 import re
 from datetime import datetime
+from decimal import Decimal
 
 from flask import Blueprint, jsonify, request
 
@@ -24,6 +32,13 @@ from integrations.sandbox import keyring, twin_kit
 CLOUD = "community"
 blueprint = Blueprint("community_twin", __name__)
 MAX_LIMIT = 10
+PAY_WAYS = {"微信", "支付宝"}  # zffs 支付方式
+WRITE_OFF_REFUSALS = {
+    "unknown_bill": (404, "BILL_NOT_FOUND", "未查询到该账单"),
+    "paid": (409, "BILL_ALREADY_PAID", "账单已缴清，请勿重复缴费"),
+    "amount": (422, "AMOUNT_MISMATCH", "缴费金额与应缴金额不符"),
+    "reused": (409, "SERIAL_REUSED", "交易流水号已使用"),
+}
 _nonces = twin_kit.NonceMemory()
 
 
@@ -155,3 +170,67 @@ def owner_check():
         return _refuse(403, "OWNER_MISMATCH", "业主姓名与账户信息不符")
     room = re.sub("[0-9]", "*", account.room)
     return _answer({"zhbh": account.number, "yzxm": _masked(account.owner), "fwdz": f"{account.community.name}{room}"})
+
+
+def _write_off_fields(body: dict):
+    """(bill numbers, amount, jylsh), or None when a field is missing or malformed."""
+    numbers, serial, amount = body.get("zdbh"), str(body.get("jylsh") or ""), body.get("jfje")
+    if not (isinstance(numbers, list) and numbers and all(isinstance(n, str) and n for n in numbers)):
+        return None
+    if len(set(numbers)) != len(numbers) or isinstance(amount, bool) or not isinstance(amount, int | float):
+        return None
+    yuan = Decimal(str(amount))  # through str: the float 0.1 is not quite a tenth
+    if not yuan.is_finite() or yuan <= 0 or yuan != yuan.quantize(Decimal("0.01")):
+        return None
+    if not 6 <= len(serial) <= 64 or body.get("zffs") not in PAY_WAYS:
+        return None
+    if not isinstance(body.get("zfdh", ""), str):  # the channel's number: may be empty
+        return None
+    try:
+        datetime.strptime(str(body.get("jfsj")), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    return numbers, yuan, serial
+
+
+@blueprint.post("/open/v1/property/payment/writeoff")
+def payment_writeoff():
+    refusal = _check_signature()
+    if refusal is not None:
+        return refusal
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not body.get("zhbh"):
+        return _refuse(400, "PARAM_INVALID", "缺少账户编号")
+    account, refusal = _account_or_refusal(str(body["zhbh"]))
+    if refusal is not None:
+        return refusal
+    fields = _write_off_fields(body)
+    if fields is None:
+        return _refuse(400, "PARAM_INVALID", "缴费信息不完整或格式错误")
+    try:
+        receipt = twin_data.write_off(account, *fields, datetime.now(CITY_TZ).date())
+    except twin_data.Busy:
+        return _refuse(503, "SYSTEM_BUSY", "系统繁忙，请稍后重试")
+    except twin_data.Refused as refused:
+        return _refuse(*WRITE_OFF_REFUSALS[refused.kind])
+    return _answer(
+        {
+            "jylsh": fields[2],
+            "xzdh": receipt.number,
+            "xzsj": f"{receipt.at:%Y-%m-%d %H:%M:%S}",
+            "zdbh": sorted(receipt.bills),
+        }
+    )
+
+
+@blueprint.post("/_control/paid-elsewhere")
+def paid_elsewhere():
+    """The sandbox's control, not the platform's: a bill paid at the property office, so a later write-off is
+    refused."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    number, bill = str(body.get("account_no") or "").upper(), str(body.get("bill_id") or "")
+    account = twin_data.find_account(number)
+    if account is None or not twin_data.pay_elsewhere(account, bill, datetime.now(CITY_TZ).date()):
+        return jsonify(error="no such bill of that account"), 404
+    return jsonify(account_no=number, bill_id=bill, paid=True)

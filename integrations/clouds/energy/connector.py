@@ -10,10 +10,18 @@ from urllib.parse import urlencode
 import marshmallow as ma
 
 from app.security.pii import mask_name
-from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
-from integrations.connectors.parsing import beijing
+from integrations.connectors.base import (
+    Answer,
+    Connector,
+    Operation,
+    VerifiedAccount,
+    WriteOffInput,
+    WriteOffReceipt,
+    register,
+)
+from integrations.connectors.parsing import BEIJING, beijing
 from integrations.connectors.signing import AppKeyToken
-from integrations.errors import UpstreamBadResponse, UpstreamRejected
+from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamUnavailable
 from integrations.http import send
 
 MAX_PAGES = 10  # a year of use is three pages of five; more means the twin is looping
@@ -21,6 +29,17 @@ UTILITIES = ("water", "power", "gas")
 BIZ_TYPES = {"water": "SW", "power": "DL", "gas": "RQ"}  # the twin's codes for its lines of business
 ACCOUNT_DIGITS = {"water": 8, "power": 10, "gas": 11}
 BILL_STATES = {"0": "unpaid", "1": "paid", "2": "overdue"}
+PAY_CHANNELS = {"wechat": "WX", "alipay": "ZFB"}
+# The company's write-off refusals: it will not take this payment (the citizen is refunded). 2001: the
+# account is gone since it was bound.
+WRITE_OFF_REFUSALS = {
+    2001: "account not found",
+    3001: "a bill not found",
+    3002: "a bill already paid",
+    3003: "amount is not what the bills owe",
+    3004: "payment number used for other bills or amount",
+}
+BUSY = 9999  # 系统繁忙
 HOLDER_NAME = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=40))
 
 
@@ -128,8 +147,12 @@ class EnergyConnector(Connector):
         "verify_water_account": Operation("核验水费户号", WaterVerifyInput, VerifiedAccount, internal=True),
         "verify_power_account": Operation("核验电费户号", PowerVerifyInput, VerifiedAccount, internal=True),
         "verify_gas_account": Operation("核验燃气户号", GasVerifyInput, VerifiedAccount, internal=True),
+        "write_off": Operation(
+            "水电气缴费销账", WriteOffInput, WriteOffReceipt, idempotent=True, internal=True, fresh_seconds=0
+        ),
     }
     accounts = {"water": "verify_water_account", "power": "verify_power_account", "gas": "verify_gas_account"}
+    bills = {"water": "water_bills", "power": "power_bills", "gas": "gas_bills"}
 
     def make_signer(self):
         key = f"{self.kind}:{self.name}:{self.settings['app_key']}"
@@ -168,6 +191,36 @@ class EnergyConnector(Connector):
 
     def verify_gas_account(self, inputs, identity):
         return self._verify("gas", inputs)
+
+    def write_off(self, inputs, identity):
+        utility = inputs["kind"]
+        if utility not in self.bills:
+            raise ValueError(f"{self.kind}.write_off: no bills of kind {utility!r}")
+        body = {
+            "bizType": BIZ_TYPES[utility],
+            "accountNo": inputs["account_no"],
+            "billNos": list(inputs["bill_ids"]),
+            "payAmt": f"{inputs['amount_fen'] // 100}.{inputs['amount_fen'] % 100:02d}",
+            "payNo": inputs["payment_id"],
+            "payChannel": PAY_CHANNELS[inputs["channel"]],
+            "tradeNo": inputs["transaction_id"],
+            "payTime": f"{inputs['paid_at'].astimezone(BEIJING):%Y%m%d%H%M%S}",
+        }
+        # Not a read, yet safe to retry: the company de-duplicates by payNo, so a write-off sent again after a
+        # lost answer gets the first receipt and pays nothing twice.
+        data, as_of = self._data(
+            "POST", "/api/v2/bill/writeoff", json_body=body, idempotent=True, refusals=WRITE_OFF_REFUSALS
+        )
+        try:
+            if str(data["payNo"]) != inputs["payment_id"]:
+                raise ValueError("the receipt of another payment")
+            receipt = {
+                "receipt_no": str(data["writeOffNo"]),
+                "written_off_at": beijing(self.name, data["writeOffTime"], "%Y%m%d%H%M%S").isoformat(),
+            }
+        except (KeyError, TypeError, ValueError):
+            raise UpstreamBadResponse(self.name, "write_off: an answer without its receipt") from None
+        return Answer(receipt, as_of)
 
     # -- the twin's manners ----------------------------------------------------------------------
 
@@ -224,8 +277,9 @@ class EnergyConnector(Connector):
             raise UpstreamBadResponse(self.name, "verify: an answer without its fields") from None
         return Answer(result, as_of)
 
-    def _data(self, method: str, path: str, **kwargs) -> tuple[dict, datetime]:
-        """The `data` of a successful answer and its `ts`; the twin's error codes as our errors."""
+    def _data(self, method: str, path: str, *, refusals: dict | None = None, **kwargs) -> tuple[dict, datetime]:
+        """The `data` of a successful answer and its `ts`; the twin's error codes as our errors, `refusals`
+        (code → why, for the log) as its refusing the payment for good."""
         response = self.request(method, path, **kwargs)
         body = self.json_of(response)
         if response.status_code == 401:  # a token refused even after renewing it: an operator must look
@@ -233,11 +287,15 @@ class EnergyConnector(Connector):
         code, msg = body.get("code"), str(body.get("msg") or "")[:100]
         if code == 0 and isinstance(body.get("data"), dict):
             return body["data"], beijing(self.name, body.get("ts"), "%Y%m%d%H%M%S")
+        if refusals and code in refusals:
+            raise UpstreamRejected(self.name, refusals[code], public_message=msg, reason="rejected")
+        if code == BUSY:
+            raise UpstreamUnavailable(self.name, f"busy on its side: {code}")
         if code == 2001:
             raise UpstreamRejected(self.name, "no such account", public_message=msg, reason="not_found")
         if code == 2003:  # the holder's name does not match the account
             raise UpstreamRejected(self.name, "holder does not match", public_message=msg, reason="forbidden")
-        if code in (1001, 1002, 1003, 2002):
+        if code in (1001, 1002, 1003, 1004, 2002):
             raise UpstreamRejected(self.name, f"refused our question: {code}", public_message=msg, reason="invalid")
         raise UpstreamBadResponse(self.name, f"answer without a known code ({code!r})")
 

@@ -7,6 +7,13 @@ or expired token is HTTP 401 {"error": "invalid_token"}. Business answers are HT
 the line of business is `bizType` SW (水务), DL (电力) or RQ (燃气); months are "yyyyMM", dates "yyyyMMdd",
 money is yuan as a string with two decimals; usage history is paged by pageNum/pageSize.
 Accounts, use and bills are in twin_data.py.
+
+Write-off (销账): POST /api/v2/bill/writeoff {bizType, accountNo, billNos[], payAmt, payNo, payChannel (WX or
+ZFB), tradeNo, payTime yyyyMMddHHmmss} answers {payNo, writeOffNo, writeOffTime, billNos}; the same payNo
+again answers its first write-off. Refusals: 3001 a bill not found, 3002 a bill already paid, 3003 payAmt not
+what the bills owe with late fees, 3004 the payNo used for other bills or another amount, 1004 a malformed
+field; 9999 system busy. The sandbox's control, unsigned: POST /_control/paid-elsewhere {account_no, bill_id}
+marks a bill paid at a counter.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hmac
 import re
 import secrets
 from datetime import datetime
+from decimal import Decimal
 
 from flask import Blueprint, jsonify, request
 
@@ -26,6 +34,13 @@ CLOUD = "energy"
 blueprint = Blueprint("energy_twin", __name__)
 MAX_PAGE_SIZE = 5
 USAGE_MONTHS = 12
+PAY_CHANNELS = {"WX", "ZFB"}  # 微信, 支付宝
+WRITE_OFF_REFUSALS = {
+    "unknown_bill": (3001, "账单不存在或不属于该户号"),
+    "paid": (3002, "账单已缴清，请勿重复缴费"),
+    "amount": (3003, "缴费金额与应缴金额不符"),
+    "reused": (3004, "缴费流水号已使用"),
+}
 _tokens = twin_kit.TokenBook(make_token=lambda: secrets.token_urlsafe(24))
 # The tests' controls: let every token handed out so far lapse; count the tokens handed out.
 expire_tokens, issued_tokens = _tokens.expire_all, _tokens.issued
@@ -177,3 +192,65 @@ def account_verify():
             "custAddr": _masked_address(account.address),
         }
     )
+
+
+def _write_off_fields(body: dict):
+    """(bill numbers, amount, payNo) of a write-off, or None when a field is missing or malformed."""
+    numbers, pay_no, amount = body.get("billNos"), str(body.get("payNo") or ""), str(body.get("payAmt") or "")
+    if not (isinstance(numbers, list) and numbers and all(isinstance(n, str) and n for n in numbers)):
+        return None
+    if len(set(numbers)) != len(numbers) or not re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", amount):
+        return None
+    if not 6 <= len(pay_no) <= 64 or body.get("payChannel") not in PAY_CHANNELS:
+        return None
+    if not isinstance(body.get("tradeNo", ""), str):  # the channel's number: may be empty
+        return None
+    try:
+        datetime.strptime(str(body.get("payTime")), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return numbers, Decimal(amount), pay_no
+
+
+@blueprint.post("/api/v2/bill/writeoff")
+def bill_writeoff():
+    refusal = _token_refusal()
+    if refusal is not None:
+        return refusal
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return _error(1001, "缺少必要参数")
+    account, error = _account(body)
+    if error is not None:
+        return error
+    fields = _write_off_fields(body)
+    if fields is None:
+        return _error(1004, "参数格式错误")
+    numbers, amount, pay_no = fields
+    try:
+        receipt = twin_data.write_off(account, numbers, amount, pay_no, datetime.now(BEIJING).date())
+    except twin_data.Busy:
+        return _error(9999, "系统繁忙，请稍后再试")
+    except twin_data.Refused as refused:
+        return _error(*WRITE_OFF_REFUSALS[refused.kind])
+    return _answer(
+        {
+            "payNo": pay_no,
+            "writeOffNo": receipt.number,
+            "writeOffTime": f"{receipt.at:%Y%m%d%H%M%S}",
+            "billNos": sorted(receipt.bills),
+        }
+    )
+
+
+@blueprint.post("/_control/paid-elsewhere")
+def paid_elsewhere():
+    """The sandbox's control, not the company's: a bill paid at a counter, so a later write-off is refused."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    number, bill = str(body.get("account_no") or ""), str(body.get("bill_id") or "")
+    utility = UTILITIES.get(bill[:2])
+    account = twin_data.find_account(utility.biz_type, number) if utility and number.isdigit() else None
+    if account is None or not twin_data.pay_elsewhere(account, bill, datetime.now(BEIJING).date()):
+        return jsonify(error="no such bill of that account"), 404
+    return jsonify(account_no=number, bill_id=bill, paid=True)

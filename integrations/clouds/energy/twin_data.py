@@ -1,13 +1,14 @@
 """The energy twin's invented customers: accounts of the three utilities, their meters' monthly use and bills.
 
 Everything derives from the account number (and today's date), so the same account always reads the same.
-Bills live in one place, `bills_of`, which looks up `_written_off` for bills paid since they were issued:
-the write-off (销账) endpoint payments will call only has to add a bill number there.
+Bills live in one place, `bills_of`, which also reads what happened since they were issued: bills written off
+(销账) through us by `write_off`, and bills paid at a counter (`pay_elsewhere`, the tests' and demo's control).
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -71,13 +72,41 @@ _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = ("秀兰", "建华", "桂英", "志强", "玉梅", "海涛", "丽华", "国庆", "春梅", "永刚", "淑珍", "明")
 _ROADS = ("市中区文化中路", "市中区青檀北路", "薛城区泰山南路", "峄城区承水路", "台儿庄区兴中路", "滕州市学院中路")
 
+LOCK_WAIT_SECONDS = 1.0  # a write-off waiting longer for the ledger answers "busy", as a locked row would
+
+
+class Busy(Exception):
+    """The ledger stayed locked: the company's "system busy", worth trying again."""
+
+
+class Refused(Exception):
+    """The company will not write these bills off: `kind` is unknown_bill, paid, amount or reused."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Receipt:
+    number: str  # 销账流水号
+    at: datetime
+    account: tuple[str, str]  # (bizType, accountNo)
+    bills: frozenset[str]
+    amount: Decimal
+
+
 _lock = threading.Lock()
 _written_off: dict[str, datetime] = {}  # bill number → when it was paid through us
+_paid_elsewhere: dict[str, datetime] = {}  # bill number → when it was paid at a counter
+_receipts: dict[str, Receipt] = {}  # payNo → its write-off: the same payment again answers the same receipt
 
 
 def reset() -> None:
     with _lock:
         _written_off.clear()
+        _paid_elsewhere.clear()
+        _receipts.clear()
 
 
 def _seed(*parts: str) -> int:
@@ -152,13 +181,17 @@ def due_date(month: date) -> date:
 def bills_of(account: Account, today: date) -> list[dict]:
     """Newest first: {number, month, amount, late_fee, due, state} with state "0" unpaid, "1" paid, "2" overdue."""
     with _lock:
-        paid_through_us = set(_written_off)
+        paid_since = set(_written_off) | set(_paid_elsewhere)
+    return _bills(account, today, paid_since)
+
+
+def _bills(account: Account, today: date, paid_since: set[str]) -> list[dict]:
     bills = []
     for index, month in enumerate(periods(today, BILLS_SHOWN)):
         number = f"{account.utility.biz_type}{account.number}{month:%Y%m}"
         _, amount = month_use(account, month)
         due, late_fee, state = due_date(month), Decimal("0.00"), "1"
-        if index < account.unpaid and number not in paid_through_us:
+        if index < account.unpaid and number not in paid_since:
             state = "2" if due < today else "0"
             if state == "2":
                 rate = account.utility.late_fee_rate * (today - due).days
@@ -167,3 +200,40 @@ def bills_of(account: Account, today: date) -> list[dict]:
             {"number": number, "month": month, "amount": amount, "late_fee": late_fee, "due": due, "state": state}
         )
     return bills
+
+
+def write_off(account: Account, numbers: list[str], amount: Decimal, pay_no: str, today: date) -> Receipt:
+    """Write the bills off as paid by `pay_no`, whose amount must be what they owe with late fees; the same
+    payment again answers its first receipt. Raises Refused, or Busy when the ledger stays locked."""
+    if not _lock.acquire(timeout=LOCK_WAIT_SECONDS):
+        raise Busy
+    try:
+        key, wanted = (account.utility.biz_type, account.number), frozenset(numbers)
+        earlier = _receipts.get(pay_no)
+        if earlier is not None:
+            if (earlier.account, earlier.bills, earlier.amount) != (key, wanted, amount):
+                raise Refused("reused")
+            return earlier
+        bills = {b["number"]: b for b in _bills(account, today, set(_written_off) | set(_paid_elsewhere))}
+        if not wanted <= bills.keys():
+            raise Refused("unknown_bill")
+        if any(bills[number]["state"] == "1" for number in wanted):
+            raise Refused("paid")
+        if sum(bills[number]["amount"] + bills[number]["late_fee"] for number in wanted) != amount:
+            raise Refused("amount")
+        now = datetime.now(BEIJING).replace(microsecond=0)
+        receipt = Receipt(f"XZ{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}", now, key, wanted, amount)
+        _receipts[pay_no] = receipt
+        _written_off.update(dict.fromkeys(wanted, now))
+        return receipt
+    finally:
+        _lock.release()
+
+
+def pay_elsewhere(account: Account, number: str, today: date) -> bool:
+    """Mark one of the account's bills paid at a counter; False when the account shows no such bill."""
+    with _lock:
+        if number not in {b["number"] for b in _bills(account, today, set())}:
+            return False
+        _paid_elsewhere.setdefault(number, datetime.now(BEIJING))
+        return True

@@ -8,10 +8,18 @@ from datetime import datetime, timedelta, timezone
 import marshmallow as ma
 
 from app.security.pii import mask_name
-from integrations.connectors.base import Answer, Connector, Operation, VerifiedAccount, register
+from integrations.connectors.base import (
+    Answer,
+    Connector,
+    Operation,
+    VerifiedAccount,
+    WriteOffInput,
+    WriteOffReceipt,
+    register,
+)
 from integrations.connectors.parsing import beijing, yuan_to_fen
 from integrations.connectors.signing import HmacHeaders
-from integrations.errors import UpstreamBadResponse, UpstreamRejected
+from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamUnavailable
 
 BEIJING = timezone(timedelta(hours=8))
 PAGE_SIZE = 20  # the most the twin gives at once
@@ -27,6 +35,18 @@ INSURANCE_NAMES = {  # the national names of the insurances (险种), as on the 
 STATUSES = {"1": ("active", "参保缴费"), "2": ("suspended", "暂停缴费"), "3": ("stopped", "终止参保")}
 BILL_STATUSES = {"0": "unpaid", "1": "paid", "2": "overdue"}
 REFUSALS = {"300001": "not_found", "300002": "invalid", "300003": "forbidden"}
+# The department's write-off refusals: it will not take this payment (the citizen is refunded). 300001 and
+# 300003: the card or the flexible-employment registration is gone, or the card is no longer this person's.
+WRITE_OFF_REFUSALS = {
+    "300001": "card or registration not found",
+    "300003": "card not the person's",
+    "300101": "a bill not found",
+    "300102": "a bill already paid",
+    "300103": "amount is not what the bills owe",
+    "300104": "payment serial used for other bills or amount",
+}
+CHANNELS = {"wechat": "01", "alipay": "02"}  # zfqd 支付渠道
+BUSY = "999999"  # 系统繁忙
 CARD_NO = r"^[A-Z0-9]{9,12}$"  # 社会保障卡号: in Shandong a letter and eight digits
 
 
@@ -142,8 +162,19 @@ class SocialSecurityConnector(Connector):
         "verify_si_account": Operation(
             "核验社会保障卡", CardInput, VerifiedAccount, fresh_seconds=300, identity=True, internal=True
         ),
+        # Personal like every question here: the department's requests name the person (aac003, aac002).
+        "write_off": Operation(
+            "灵活就业社保费缴费销账",
+            WriteOffInput,
+            WriteOffReceipt,
+            idempotent=True,
+            internal=True,
+            fresh_seconds=0,
+            identity=True,
+        ),
     }
     accounts = {"si": "verify_si_account"}
+    bills = {"si": "contribution_bills"}
 
     def make_signer(self):
         return HmacHeaders(self.settings["app_key"], self.settings["app_secret"], prefix="X-Hrss")
@@ -238,6 +269,33 @@ class SocialSecurityConnector(Connector):
         label = f"社会保障卡 · {bank}" if bank else "社会保障卡"
         return Answer({"account_no": inputs["account_no"], "holder": holder, "label": label}, as_of)
 
+    def write_off(self, inputs, identity):
+        if inputs["kind"] not in self.bills:
+            raise ValueError(f"{self.kind}.write_off: no bills of kind {inputs['kind']!r}")
+        fen = inputs["amount_fen"]
+        fields = {
+            "aaz500": "".join(inputs["account_no"].split()).upper(),  # as contribution_bills takes it
+            "djlb": list(inputs["bill_ids"]),
+            "jfje": f"{fen // 100}.{fen % 100:02d}",
+            "ywlsh": inputs["payment_id"],
+            "zfqd": CHANNELS[inputs["channel"]],
+            "zfjylsh": inputs["transaction_id"],
+            "jfsj": f"{inputs['paid_at'].astimezone(BEIJING):%Y%m%d%H%M%S}",
+        }
+        # Not a read, yet safe to retry: the department de-duplicates by ywlsh, so a write-off sent again after
+        # a lost answer gets the first receipt and pays nothing twice.
+        out, as_of = self._ask("/rsapi/lhjy/jfxz", identity, refusals=WRITE_OFF_REFUSALS, **fields)
+        try:
+            if str(out["ywlsh"]) != inputs["payment_id"]:
+                raise ValueError("the receipt of another payment")
+            receipt = {
+                "receipt_no": str(out["xzlsh"]),
+                "written_off_at": beijing(self.name, out["xzsj"], "%Y%m%d%H%M%S").isoformat(),
+            }
+        except (KeyError, TypeError, ValueError):
+            raise UpstreamBadResponse(self.name, "write_off: an answer without its receipt") from None
+        return Answer(receipt, as_of)
+
     # -- the twin's manners ------------------------------------------------------------------------
 
     def _contribution(self, row: dict) -> dict:
@@ -253,17 +311,24 @@ class SocialSecurityConnector(Connector):
             "status": status,
         }
 
-    def _ask(self, path: str, identity, **fields) -> tuple[dict, datetime]:
+    def _ask(self, path: str, identity, *, refusals: dict | None = None, **fields) -> tuple[dict, datetime]:
         """The `outdata` of a POST naming the person (aac003, aac002) and when the answer was current.
-        HTTP 200 always; a six-digit retcode other than 000000 is a refusal."""
+        HTTP 200 always; a six-digit retcode other than 000000 is a refusal, those in `refusals` (retcode →
+        why, for the log) the department's refusing a payment for good."""
         body = {"aac003": identity.name, "aac002": identity.id_number, **fields}
-        answer = self.json_of(self.request("POST", path, json_body=body))
+        # Every question is a POST, and each is safe to repeat: the reads are reads, and the write-off is
+        # de-duplicated by its ywlsh.
+        answer = self.json_of(self.request("POST", path, json_body=body, idempotent=True))
         code = str(answer.get("retcode", ""))
         if code == "000000" and isinstance(answer.get("outdata"), dict):
             return answer["outdata"], beijing(self.name, answer.get("cxsj"), "%Y%m%d%H%M%S")
+        # The department's own short words: its messages name the record, never the person.
+        words = str(answer.get("retmsg") or "").strip()[:60] or None
+        if refusals and code in refusals:
+            raise UpstreamRejected(self.name, refusals[code], public_message=words, reason="rejected")
+        if code == BUSY:
+            raise UpstreamUnavailable(self.name, f"busy on its side: {code}")
         if code in REFUSALS:
-            # The department's own short words: its messages name the record, never the person.
-            words = str(answer.get("retmsg") or "").strip()[:60] or None
             raise UpstreamRejected(self.name, f"refused: {code}", public_message=words, reason=REFUSALS[code])
         if code.startswith("9001"):  # our key, timestamp, signature or nonce: an operator must look
             raise UpstreamRejected(self.name, f"refused our signature: {code}")

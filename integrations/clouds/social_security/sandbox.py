@@ -7,6 +7,14 @@ POST whose JSON body names the person in the national social insurance codes (aa
 or a six-digit retcode (9001xx our credentials, 300001 no record, 300002 a malformed question, 300003
 someone else's card); dates yyyyMMdd, months yyyyMM, money in yuan as strings with two decimals;
 contribution records paged by `offset` and `limit` (at most 20).
+
+Write-off (销账) of flexible-employment bills: POST /rsapi/lhjy/jfxz with the person, aaz500 the card, djlb the
+bill numbers (djbh), jfje the amount, ywlsh our payment's serial, zfqd the channel (01 微信, 02 支付宝), zfjylsh
+the channel's transaction number and jfsj yyyyMMddHHmmss; outdata {ywlsh, xzlsh 销账流水号, xzsj}. The same
+ywlsh again answers its first write-off. Refusals: 300101 a bill not found, 300102 a bill already paid, 300103
+jfje not what the bills owe, 300104 the ywlsh used for other bills or another amount; 999999 system busy.
+The sandbox's control, unsigned: POST /_control/paid-elsewhere {account_no, bill_id} marks a bill paid at a
+counter.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import hashlib
 import hmac
 import re
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 from flask import Blueprint, jsonify, request
 
@@ -27,11 +36,19 @@ blueprint = Blueprint("social_security_twin", __name__)
 BEIJING = timezone(timedelta(hours=8))
 MAX_LIMIT = 20
 CARD = re.compile(r"^[A-Z0-9]{9,12}$")
+CHANNELS = {"01", "02"}  # zfqd 支付渠道: 01 微信, 02 支付宝
+WRITE_OFF_REFUSALS = {
+    "unknown_bill": ("300101", "缴费单据不存在"),
+    "paid": ("300102", "该期费用已缴纳，请勿重复缴费"),
+    "amount": ("300103", "缴费金额与应缴金额不一致"),
+    "reused": ("300104", "业务流水号重复"),
+}
 _nonces = twin_kit.NonceMemory()
 
 
 def reset() -> None:
     _nonces.clear()
+    data.reset()
 
 
 def _now() -> datetime:
@@ -200,7 +217,7 @@ def flexible_bills():
         due += bill["amount"] if bill["owed"] else 0
         rows.append(
             {
-                "djbh": f"LH{card[-6:]}{period}",
+                "djbh": bill["number"],
                 "aae002": period,
                 "yjje": _yuan(bill["amount"]),
                 "jfjzrq": f"{last_day:%Y%m%d}",
@@ -208,3 +225,56 @@ def flexible_bills():
             }
         )
     return _ok({"aaz500": card, "qfze": _yuan(due), "rows": rows})
+
+
+def _write_off_fields(body: dict):
+    """(bill numbers, amount in fen, ywlsh), or None when a field is missing or malformed."""
+    numbers, serial, amount = body.get("djlb"), str(body.get("ywlsh") or ""), str(body.get("jfje") or "")
+    if not (isinstance(numbers, list) and numbers and all(isinstance(n, str) and n for n in numbers)):
+        return None
+    if len(set(numbers)) != len(numbers) or not re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", amount):
+        return None
+    if not 6 <= len(serial) <= 64 or body.get("zfqd") not in CHANNELS:
+        return None
+    if not isinstance(body.get("zfjylsh", ""), str):  # the channel's number: may be empty
+        return None
+    try:
+        datetime.strptime(str(body.get("jfsj")), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    return numbers, int(Decimal(amount) * 100), serial
+
+
+@blueprint.post("/rsapi/lhjy/jfxz")
+def flexible_write_off():
+    refusal, body, id_number, person = _person()
+    if refusal is not None:
+        return refusal
+    _, refusal = _own_card(body, id_number)  # the card must be the person's own
+    if refusal is not None:
+        return refusal
+    if person.flexible_since is None:
+        return _fail("300001", "未查询到灵活就业人员参保登记")
+    fields = _write_off_fields(body)
+    if fields is None:
+        return _fail("300002", "参数校验失败：缴费信息不完整或格式错误")
+    try:
+        receipt = data.write_off(person, *fields, _this_month())
+    except data.Busy:
+        return _fail("999999", "系统繁忙，请稍后重试")
+    except data.Refused as refused:
+        return _fail(*WRITE_OFF_REFUSALS[refused.kind])
+    return _ok({"ywlsh": fields[2], "xzlsh": receipt.number, "xzsj": f"{receipt.at:%Y%m%d%H%M%S}"})
+
+
+@blueprint.post("/_control/paid-elsewhere")
+def paid_elsewhere():
+    """The sandbox's control, not the department's: a bill paid at a counter, so a later write-off is refused."""
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}
+    card, bill = str(body.get("account_no") or "").upper(), str(body.get("bill_id") or "")
+    person = data.PEOPLE.get(data.CARDS.get(card, ""))
+    flexible = person is not None and person.flexible_since is not None
+    if not flexible or not data.pay_elsewhere(person, bill, _this_month()):
+        return jsonify(error="no such bill of that card"), 404
+    return jsonify(account_no=card, bill_id=bill, paid=True)

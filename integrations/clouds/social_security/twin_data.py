@@ -6,11 +6,18 @@ year * 12 + month - 1, so that arithmetic on them is plain integer arithmetic.
 
 Cards: 张伟 A37040219, 王芳 A37040388, 李娜 B37040412, 刘洋 A37040556, 陈静 C37040607, 孙浩 A37048133,
 赵丽 (relative) A37040290. The other relatives have no social security records.
+
+The one thing that changes: flexible-employment bills written off (销账) through us by `write_off`, or paid at
+a counter (`pay_elsewhere`, the tests' and demo's control), read paid from then on, in the bills and in the
+contribution records alike (the pension account is credited in the department's monthly batch: not here).
 """
 
 from __future__ import annotations
 
+import secrets
+import threading
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
 
@@ -26,6 +33,8 @@ EMPLOYEE_RATES = {"110": (80, 160), "210": (3, 7), "310": (20, 70), "410": (0, 5
 FLEXIBLE_RATES = {"110": (200, 0), "310": (90, 0)}  # 灵活就业: the person pays all of it
 PERSONAL_ACCOUNT_PERMILLE = 80  # of the pension base, credited to the personal account
 BASE_YEAR = 2026  # the bases below are this year's; earlier years' were 4% a year lower
+BEIJING = timezone(timedelta(hours=8))
+LOCK_WAIT_SECONDS = 1.0  # a write-off waiting longer for the ledger answers "busy", as a locked row would
 
 
 @dataclass(frozen=True)
@@ -113,6 +122,47 @@ PEOPLE: dict[str, Insured] = {
 CARDS = {person.card: id_number for id_number, person in PEOPLE.items()}
 
 
+class Busy(Exception):
+    """The ledger stayed locked: the department's "system busy", worth trying again."""
+
+
+class Refused(Exception):
+    """The department will not write these bills off: `kind` is unknown_bill, paid, amount or reused."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Receipt:
+    number: str  # xzlsh 销账流水号
+    at: datetime
+    card: str
+    bills: frozenset[str]
+    amount: int  # fen
+
+
+# Reentrant: a write-off reads the bills (which read the ledger) while it holds the lock.
+_lock = threading.RLock()
+_written_off: dict[tuple[str, int], datetime] = {}  # (card, month) → when its bill was paid through us
+_paid_elsewhere: dict[tuple[str, int], datetime] = {}  # (card, month) → when paid at a counter
+_receipts: dict[str, Receipt] = {}  # ywlsh → its write-off: the same payment again answers the same receipt
+
+
+def reset() -> None:
+    with _lock:
+        _written_off.clear()
+        _paid_elsewhere.clear()
+        _receipts.clear()
+
+
+def _settled(card: str) -> set[int]:
+    """The months whose flexible-employment bill was paid since it was issued."""
+    with _lock:
+        return {month for (paid_card, month) in (*_written_off, *_paid_elsewhere) if paid_card == card}
+
+
 def month_index(yyyymm: str) -> int:
     return int(yyyymm[:4]) * 12 + int(yyyymm[4:6]) - 1
 
@@ -140,12 +190,12 @@ def rates(person: Insured, code: str, month: int) -> tuple[int, int]:
 
 def contribution_rows(person: Insured, year: int, this_month: int) -> list[dict]:
     """Every insurance's month of `year`, paid or owed, in the twin's own fields; month then aae140 order."""
-    rows = []
+    rows, settled = [], _settled(person.card)
     for month in range(year * 12, year * 12 + 12):
         for insurance in sorted(person.insurances, key=lambda i: i.code):
             start, paid = month_index(insurance.since[:6]), last_paid(person, insurance, this_month)
-            owed = insurance.paid_until is None and paid < month <= this_month
-            if month < start or (month > paid and not owed):
+            issued_owed = insurance.paid_until is None and paid < month <= this_month
+            if month < start or (month > paid and not issued_owed):
                 continue
             personal, employer = rates(person, insurance.code, month)
             if personal == employer == 0:
@@ -158,7 +208,8 @@ def contribution_rows(person: Insured, year: int, this_month: int) -> list[dict]
                     "aae180": base,
                     "aae022": base * personal // 1000,
                     "aae021": base * employer // 1000,
-                    "aae078": "0" if owed else "1",  # 到账标志: 1 已到账, 0 欠费
+                    # 到账标志: 1 已到账, 0 欠费 (a month paid since it was issued has arrived too)
+                    "aae078": "0" if issued_owed and month not in settled else "1",
                 }
             )
     return rows
@@ -180,14 +231,59 @@ def pension_account(person: Insured, this_month: int) -> dict | None:
     return {"balance": principal + interest, "principal": principal, "months": last - first + 1, "last": last}
 
 
+def bill_number(card: str, month: int) -> str:
+    return f"LH{card[-6:]}{month_text(month)}"  # djbh 单据编号
+
+
 def flexible_bills(person: Insured, this_month: int, months: int = 6) -> list[dict]:
-    """The latest months' bills of a flexible-employment person, newest first: the pension and medical due."""
-    bills = []
+    """The latest months' bills of a flexible-employment person, newest first: the pension and medical due,
+    {number, month, amount (fen), owed}."""
+    bills, settled = [], _settled(person.card)
     for month in range(this_month, this_month - months, -1):
+        # Rows paid or owed alike: a bill's amount stays what it was when it was issued.
         amount = sum(row["aae022"] for row in contribution_rows(person, month // 12, this_month) if _in(row, month))
+        owed = month > this_month - person.owed_months and month not in settled
         if amount:
-            bills.append({"month": month, "amount": amount, "owed": month > this_month - person.owed_months})
+            bills.append({"number": bill_number(person.card, month), "month": month, "amount": amount, "owed": owed})
     return bills
+
+
+def write_off(person: Insured, numbers: list[str], amount: int, serial: str, this_month: int) -> Receipt:
+    """Write the bills off as paid by the payment `serial` (ywlsh), whose amount (fen) must be what they owe;
+    the same payment again answers its first receipt. Raises Refused, or Busy when the ledger stays locked."""
+    if not _lock.acquire(timeout=LOCK_WAIT_SECONDS):
+        raise Busy
+    try:
+        wanted = frozenset(numbers)
+        earlier = _receipts.get(serial)
+        if earlier is not None:
+            if (earlier.card, earlier.bills, earlier.amount) != (person.card, wanted, amount):
+                raise Refused("reused")
+            return earlier
+        bills = {bill["number"]: bill for bill in flexible_bills(person, this_month)}
+        if not wanted <= bills.keys():
+            raise Refused("unknown_bill")
+        if not all(bills[number]["owed"] for number in wanted):
+            raise Refused("paid")
+        if sum(bills[number]["amount"] for number in wanted) != amount:
+            raise Refused("amount")
+        now = datetime.now(BEIJING).replace(microsecond=0)
+        receipt = Receipt(f"370400{now:%Y%m%d%H%M%S}{secrets.randbelow(10**4):04d}", now, person.card, wanted, amount)
+        _receipts[serial] = receipt
+        _written_off.update(dict.fromkeys(((person.card, bills[number]["month"]) for number in wanted), now))
+        return receipt
+    finally:
+        _lock.release()
+
+
+def pay_elsewhere(person: Insured, number: str, this_month: int) -> bool:
+    """Mark one of the person's flexible-employment bills paid at a counter; False when there is no such bill."""
+    with _lock:
+        month = next((bill["month"] for bill in flexible_bills(person, this_month) if bill["number"] == number), None)
+        if month is None:
+            return False
+        _paid_elsewhere.setdefault((person.card, month), datetime.now(BEIJING))
+        return True
 
 
 def _in(row: dict, month: int) -> bool:
