@@ -165,6 +165,8 @@ def _import_models() -> None:
     import app.oauth.models
     import app.outbox.models
     import app.outbox.tasks
+    import app.payments.models
+    import app.payments.tasks
     import app.staff.models
     import app.wifi.models  # noqa: F401 - each import binds `app` again: only the last counts as unused
 
@@ -173,7 +175,7 @@ def _register_routes(app: Flask) -> None:
     from app.cli import register_cli
     from app.extensions import api
     from app.identity.policy import public
-    from blueprints import auth, catalog, city, connectors, console, services, status
+    from blueprints import auth, catalog, city, connectors, console, payments, services, status
     from blueprints.health import blp as health_blp
     from blueprints.oauth import blp as oauth_blp
     from blueprints.ops import blp as ops_blp
@@ -187,6 +189,7 @@ def _register_routes(app: Flask) -> None:
     api.register_blueprint(console.blp)
     api.register_blueprint(catalog.blp)
     api.register_blueprint(services.blp)
+    api.register_blueprint(payments.blp)
     api.register_blueprint(connectors.blp)
     api.register_blueprint(ops_blp)
 

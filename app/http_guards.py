@@ -9,7 +9,8 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def accepts_any_body(view):
-    """Mark a view that takes a non-JSON body (e.g. Alipay's form-encoded notifications)."""
+    """Mark a view (a function, or a MethodView class) that takes a non-JSON body (e.g. Alipay's
+    form-encoded notifications)."""
     view.accepts_any_body = True
     return view
 
@@ -25,6 +26,9 @@ def init_guards(app: Flask) -> None:
         if not has_body or request.is_json:
             return None
         view = current_app.view_functions.get(request.endpoint)
-        if view is not None and getattr(view, "accepts_any_body", False):
+        marked = getattr(view, "accepts_any_body", False) or getattr(
+            getattr(view, "view_class", None), "accepts_any_body", False
+        )
+        if marked:
             return None
         raise UnsupportedMediaType()

@@ -13,4 +13,7 @@ def beat_schedule(config) -> dict:
         },
         "identity-purge-sessions": {"task": "identity.purge_sessions", "schedule": timedelta(hours=1)},
         "catalog-flush-uses": {"task": "catalog.flush_uses", "schedule": timedelta(minutes=5)},
+        "payments-expire": {"task": "payments.expire", "schedule": timedelta(minutes=1)},
+        "payments-sync-quiet": {"task": "payments.sync_quiet", "schedule": timedelta(minutes=1)},
+        "payments-push-refunds": {"task": "payments.push_refunds", "schedule": timedelta(minutes=2)},
     }

@@ -1,0 +1,3 @@
+from blueprints.payments.views import blp
+
+__all__ = ["blp"]
