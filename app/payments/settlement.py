@@ -10,6 +10,7 @@ letter for operators (GET /api/v1/ops/outbox).
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -45,7 +46,7 @@ def enqueue_write_off(order: PaymentOrder) -> None:
 
 @outbox_handler(WRITE_OFF)
 def deliver_write_off(message: Claimed) -> None:
-    order = db.session.get(PaymentOrder, message.payload["order_id"])
+    order = db.session.get(PaymentOrder, uuid.UUID(message.payload["order_id"]))
     if order is None or order.write_off_receipt is not None or order.state != states.PAID:
         db.session.rollback()
         return  # settled already, or refunded before the issuer was reached: nothing to tell
