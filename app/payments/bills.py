@@ -35,7 +35,10 @@ PAID_HERE = (states.PAID, states.SETTLED)
 class Source:
     """Where a bound account's bills come from."""
 
-    account: BoundAccount
+    account: dict  # as GET /me/accounts shows it: read before the session lets go of the row
+    account_no: str
+    connector_name: str
+    kind: str
     connector: object  # integrations.connectors.base.Connector
     operation: str
     identity: Identity | None
@@ -59,7 +62,9 @@ def source_of(account: BoundAccount, citizen) -> Source | None:
         return None
     op = target.connector.operations[operation]
     identity = accounts.identity_of(citizen) if op.identity else None
-    return Source(account, target.connector, operation, identity)
+    return Source(
+        accounts.view(account), account.number, account.connector, account.kind, target.connector, operation, identity
+    )
 
 
 def listing(caller: Caller) -> dict:
@@ -74,10 +79,10 @@ def listing(caller: Caller) -> dict:
             try:
                 source = source_of(account, citizen)
             except AppError as error:  # a personal account before real name: say so for that account only
-                sources.append((account, None, error))
+                sources.append((accounts.view(account), None, error))
                 continue
             if source is not None:
-                sources.append((account, source, None))
+                sources.append((source.account, source, None))
         holding = _orders_holding(citizen_id)
     finally:
         db.session.rollback()  # no connection held while the issuers answer
@@ -86,7 +91,7 @@ def listing(caller: Caller) -> dict:
         if problem is None:
             try:
                 outcome = connectors.gateway().call(
-                    source.connector, source.operation, {"account_no": account.number}, source.identity,
+                    source.connector, source.operation, {"account_no": source.account_no}, source.identity,
                     allow_stale=True,
                 )  # fmt: skip
             except IntegrationError as error:
@@ -94,12 +99,10 @@ def listing(caller: Caller) -> dict:
             except ma.ValidationError:
                 problem = AppError("ACCOUNT_NOT_APPLICABLE", "此账户无法查询账单", 422)
         if problem is not None:
-            unavailable.append(
-                {"account": accounts.view(account), "error": {"code": problem.code, "message": problem.message}}
-            )
+            unavailable.append({"account": account, "error": {"code": problem.code, "message": problem.message}})
             continue
         for bill in outcome.result.get("bills", []):
-            key = bill_key(account.connector, account.kind, account.number, str(bill["bill_id"]))
+            key = bill_key(source.connector_name, source.kind, source.account_no, str(bill["bill_id"]))
             bills.append(_bill_view(account, source, outcome, bill, holding.get(key)))
     return {"bills": bills, "unavailable": unavailable}
 
@@ -107,7 +110,7 @@ def listing(caller: Caller) -> dict:
 def _bill_view(account, source, outcome, bill: dict, order: tuple | None) -> dict:
     late_fee = int(bill.get("late_fee_fen") or 0)
     return {
-        "account": accounts.view(account),
+        "account": account,
         "issuer": issuer_of(outcome.result, source.connector),
         "bill_id": str(bill["bill_id"]),
         "period": bill["period"],
@@ -139,7 +142,7 @@ def recheck(source: Source, bill_ids: list[str]) -> tuple[str, list[dict]]:
     citizen is told which bill is not (paid meanwhile, unknown)."""
     try:
         outcome = connectors.gateway().call(
-            source.connector, source.operation, {"account_no": source.account.number}, source.identity, use_cache=False
+            source.connector, source.operation, {"account_no": source.account_no}, source.identity, use_cache=False
         )
     except IntegrationError as error:
         raise as_cloud_error(error) from None

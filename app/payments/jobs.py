@@ -13,6 +13,7 @@ from app.extensions import db
 from app.payments import channels, outcomes, refunds, states
 from app.payments.models import PaymentOrder, Refund
 from integrations.errors import IntegrationError
+from integrations.wechatpay.client import WeChatPayRefused
 
 log = logging.getLogger(__name__)
 QUIET_SECONDS = 60  # a notification usually comes within seconds; after this, ask the channel
@@ -60,7 +61,13 @@ def push_refunds() -> int:
     for refund_id, out_refund_no, channel in rows:
         try:
             if channel == channels.WECHAT:
-                answer = channels.wechat().query_refund(out_refund_no)
+                try:
+                    answer = channels.wechat().query_refund(out_refund_no)
+                except WeChatPayRefused as refusal:
+                    if refusal.wechat_code != "RESOURCE_NOT_EXISTS":
+                        raise
+                    refunds.push(refund_id)  # the first ask never reached WeChat: ask again, same number
+                    continue
                 if answer.status == "SUCCESS":
                     refunds.finish(out_refund_no, True, answer.refund_id)
                 elif answer.status in ("CLOSED", "ABNORMAL"):

@@ -42,6 +42,8 @@ def wechat(headers, raw_body: bytes) -> tuple[int, dict | None]:
         amount = int(resource["amount"]["total"])
         stamp = resource.get("success_time")
         paid_at = datetime.fromisoformat(stamp) if stamp else None
+        if paid_at is not None and paid_at.tzinfo is None:
+            raise ValueError("success_time without its offset")
     except (KeyError, TypeError, ValueError):
         return _wechat_fail(400, "通知内容不完整")
     if event != "TRANSACTION.SUCCESS" or state != "SUCCESS":

@@ -46,10 +46,11 @@ def paid(channel: str, out_trade_no: str, transaction_id: str, amount_fen: int, 
 def sync(order_id) -> str:
     """Ask the channel about an open order and apply a payment it reports (a notification may be lost)."""
     order = db.session.get(PaymentOrder, order_id)
-    if order is None or order.state not in states.OPEN:
-        return ALREADY
-    channel, out_trade_no = order.channel, order.out_trade_no
+    open_now = order is not None and order.state in states.OPEN
+    channel, out_trade_no = (order.channel, order.out_trade_no) if open_now else (None, None)
     db.session.rollback()
+    if not open_now:
+        return ALREADY
     found = channels.query(channel, out_trade_no)
     if found is not None and found.state == "paid":
         return paid(channel, out_trade_no, found.transaction_id or "", found.amount_fen, found.paid_at, "query")
@@ -60,13 +61,24 @@ def close(order_id, reason: str) -> str:
     """Close an unpaid order, the channel's first: its state afterwards (PAID when the citizen paid it
     meanwhile). Raises IntegrationError while the channel cannot be asked, leaving the order open."""
     order = db.session.get(PaymentOrder, order_id)
-    if order is None or order.state not in states.OPEN:
-        return order.state if order is not None else "missing"
-    channel, out_trade_no = order.channel, order.out_trade_no
+    state = order.state if order is not None else "missing"
+    channel, out_trade_no = (order.channel, order.out_trade_no) if order is not None else (None, None)
     db.session.rollback()
+    if state not in states.OPEN:
+        return state
     # Asked first: a payment whose notification never came is found here, not closed away.
-    if sync(order_id) == MOVED or not channels.close(channel, out_trade_no):
-        sync(order_id)  # closing failed because it was paid: take the payment
+    if sync(order_id) == MOVED:
+        return states.PAID
+    if not channels.close(channel, out_trade_no):
+        # The channel will not close it: the citizen paid. Take the payment; if it cannot be taken (the
+        # query lags, the amount disagrees), the order stays open and the money is an operator's to see.
+        if sync(order_id) != MOVED:
+            with unit_of_work():
+                ledger.discrepancy(channel, out_trade_no, "paid_but_not_applied", {"reason": reason[:80]},
+                                   ledger.locked(order_id))  # fmt: skip
+        state = db.session.get(PaymentOrder, order_id).state
+        db.session.rollback()
+        return state
     with unit_of_work():
         order = ledger.locked(order_id)
         if order.state in states.OPEN:

@@ -112,6 +112,9 @@ def finish(out_refund_no: str, succeeded: bool, channel_refund_id: str | None, f
                 states.SETTLED if order.settled_at else states.PAID
             )  # fmt: skip
             ledger.move(order, back, f"refund {out_refund_no} failed: {failure}")
+            # The money is still the citizen's to get back (or the department's to keep): an operator decides.
+            ledger.discrepancy(order.channel, order.out_trade_no, "refund_failed",
+                               {"out_refund_no": out_refund_no, "amount_fen": refund.amount_fen}, order)  # fmt: skip
 
 
 def view(refund_id) -> dict:

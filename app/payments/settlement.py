@@ -47,6 +47,9 @@ def enqueue_write_off(order: PaymentOrder) -> None:
 @outbox_handler(WRITE_OFF)
 def deliver_write_off(message: Claimed) -> None:
     order = db.session.get(PaymentOrder, uuid.UUID(message.payload["order_id"]))
+    if order is not None and order.state == states.REFUNDING:
+        db.session.rollback()
+        raise UpstreamUnavailable(order.connector, "a refund is under way: the write-off waits for its outcome")
     if order is None or order.write_off_receipt is not None or order.state != states.PAID:
         db.session.rollback()
         return  # settled already, or refunded before the issuer was reached: nothing to tell
@@ -86,6 +89,9 @@ def deliver_write_off(message: Claimed) -> None:
         order.settled_at = utcnow()
         if order.state == states.PAID:
             ledger.move(order, states.SETTLED, "the issuer acknowledged the write-off")
+        else:  # refunded meanwhile, yet the issuer has it paid: an operator must square the two
+            ledger.discrepancy(order.channel, order.out_trade_no, "written_off_after_refund",
+                               {"state": order.state, "receipt_no": order.write_off_receipt}, order)  # fmt: skip
 
 
 def _refund_rejected(order_id, words: str) -> None:

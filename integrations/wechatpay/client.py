@@ -165,7 +165,7 @@ class WeChatPayClient:
         if headers.get("Wechatpay-Signature-Type") != SIGNATURE_TYPE:
             return None
         try:
-            age = abs(time.time() - int(headers.get("Wechatpay-Timestamp", "")))
+            age = abs(int(time.time()) - int(headers.get("Wechatpay-Timestamp", "")[:20]))
         except ValueError:
             return None
         if age > NOTIFICATION_MAX_AGE_SECONDS:
