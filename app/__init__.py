@@ -190,6 +190,7 @@ def _register_routes(app: Flask) -> None:
     api.register_blueprint(catalog.blp)
     api.register_blueprint(services.blp)
     api.register_blueprint(payments.blp)
+    api.register_blueprint(payments.ops_blp)
     api.register_blueprint(connectors.blp)
     api.register_blueprint(ops_blp)
 

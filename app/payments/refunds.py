@@ -14,6 +14,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.audit import service as audit
 from app.clock import utcnow
 from app.db import unit_of_work
 from app.errors import AppError
@@ -28,7 +29,7 @@ REASONS = {"issuer_rejected": "缴费单位未能销账", "operator": "平台退
 
 
 def start(order_id, amount_fen: int | None, reason: str, requested_by: str, *, expected_refundable: int | None = None,
-          notice: str | None = None) -> dict:  # fmt: skip
+          notice: str | None = None, audited: bool = False) -> dict:  # fmt: skip
     """Ask for a refund (None: all that is refundable) and take it to the channel."""
     with unit_of_work():
         order = ledger.locked(order_id)
@@ -58,6 +59,8 @@ def start(order_id, amount_fen: int | None, reason: str, requested_by: str, *, e
             order.notice = notice[:200]
         ledger.move(order, states.REFUNDING, f"refund {refund.out_refund_no} of {amount} fen: {reason}")
         refund_id = refund.id
+        if audited:  # an operator's or a department's decision over a citizen's money
+            audit.record("payment.refund", "payment", order.id, details={"amount_fen": amount, "reason": reason[:80]})
     push(refund_id)
     return view(refund_id)
 

@@ -96,3 +96,66 @@ class PaymentSchema(ma.Schema):
         allow_none=True,
         metadata={"description": "while payable: wx.requestPayment's fields (WeChat) or {tradeNO} (my.tradePay)"},
     )
+
+
+class RefundRequestSchema(ma.Schema):
+    refundable_fen = ma.fields.Integer(
+        required=True,
+        validate=ma.validate.Range(min=0),
+        metadata={"description": "the amount still refundable as you saw it; if it changed since, 412"},
+    )
+    amount_fen = ma.fields.Integer(
+        load_default=None, validate=ma.validate.Range(min=1), metadata={"description": "omitted: all refundable"}
+    )
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=80))
+    notice = ma.fields.String(
+        load_default=None, validate=ma.validate.Length(max=200), metadata={"description": "what the citizen reads"}
+    )
+
+
+class RefundSchema(ma.Schema):
+    id = ma.fields.String(required=True)
+    payment_id = ma.fields.String(required=True)
+    amount_fen = ma.fields.Integer(required=True)
+    reason = ma.fields.String(required=True)
+    state = ma.fields.String(required=True, metadata={"description": "PROCESSING, SUCCEEDED or FAILED"})
+    created_at = ma.fields.String(required=True)
+    finished_at = ma.fields.String(allow_none=True)
+
+
+class DiscrepancySchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    channel = ma.fields.String(required=True)
+    out_trade_no = ma.fields.String(required=True)
+    payment_id = ma.fields.String(allow_none=True)
+    kind = ma.fields.String(required=True)
+    details = ma.fields.Dict(required=True)
+    seen = ma.fields.Integer(required=True)
+    found_at = ma.fields.String(required=True)
+    resolved_at = ma.fields.String(allow_none=True)
+    resolution = ma.fields.String(allow_none=True)
+
+
+class DiscrepancyQuerySchema(ma.Schema):
+    open = ma.fields.Boolean(load_default=True, metadata={"description": "only those not yet resolved"})
+    limit = ma.fields.Integer(load_default=100, validate=ma.validate.Range(min=1, max=500))
+
+
+class ResolveSchema(ma.Schema):
+    resolution = ma.fields.String(required=True, validate=ma.validate.Length(min=2, max=200))
+
+
+class TransitionSchema(ma.Schema):
+    from_ = ma.fields.String(data_key="from", allow_none=True)
+    to = ma.fields.String(required=True)
+    reason = ma.fields.String(required=True)
+    at = ma.fields.String(required=True)
+
+
+class PaymentDetailSchema(PaymentSchema):
+    out_trade_no = ma.fields.String(required=True)
+    connector = ma.fields.String(required=True)
+    write_off_receipt = ma.fields.String(allow_none=True)
+    transitions = ma.fields.List(ma.fields.Nested(TransitionSchema), required=True)
+    refunds = ma.fields.List(ma.fields.Nested(RefundSchema), required=True)
+    discrepancies = ma.fields.List(ma.fields.Nested(DiscrepancySchema), required=True)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from app.http_guards import accepts_any_body
 from app.identity.policy import current_caller, public, require_citizen
-from app.payments import bills, notifications, orders
+from app.payments import bills, notifications, orders, receipts
 from app.rate_limits import rate_limit
 from blueprints.payments.notify_docs import ALIPAY_NOTIFY_DOC, WECHAT_NOTIFY_DOC
 from blueprints.payments.schemas import BillsSchema, PayHeadersSchema, PaymentSchema, PayRequestSchema
@@ -52,6 +52,20 @@ class Payment(MethodView):
     def get(self, payment_id):
         """One of your payments (pay_params again while it is payable)"""
         return orders.mine(current_caller(), payment_id)
+
+
+@blp.route("/payments/<uuid:payment_id>/receipt")
+class Receipt(MethodView):
+    @require_citizen
+    @blp.doc(
+        responses={
+            "200": {"description": "a printable HTML page", "content": {"text/html": {"schema": {"type": "string"}}}}
+        }
+    )
+    def get(self, payment_id):
+        """The receipt (缴费凭证) of one of your paid payments, as a printable page"""
+        page = receipts.receipt(current_caller(), payment_id)
+        return page, 200, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "private, no-store"}
 
 
 @blp.route("/payments/<uuid:payment_id>/cancel")

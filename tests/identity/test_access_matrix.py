@@ -25,7 +25,7 @@ CALLERS = {
 SAMPLE_PATH_VALUES = {"code": "jxw", "filename": "swagger-ui.css", "message_id": str(uuid.UUID(int=1))}
 SAMPLE_PATH_VALUES |= {"member_id": str(uuid.UUID(int=2)), "link_id": str(uuid.UUID(int=3))}
 SAMPLE_PATH_VALUES |= {"number": "1", "action": "submit", "account_id": str(uuid.UUID(int=4))}
-SAMPLE_PATH_VALUES |= {"payment_id": str(uuid.UUID(int=5))}
+SAMPLE_PATH_VALUES |= {"payment_id": str(uuid.UUID(int=5)), "discrepancy_id": "1"}
 
 
 def policy_of(app, endpoint: str, method: str):

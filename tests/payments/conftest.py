@@ -1,5 +1,6 @@
 """A citizen with a bound water account, our app served over HTTP so the channels' twins can notify it."""
 
+import time
 import uuid
 
 import pytest
@@ -69,3 +70,14 @@ def twin_pays(sandbox_url, channel: str, ref: str, notify: bool = True) -> dict:
         answer = requests.post(f"{sandbox_url}/alipay/pay", json={"trade_no": ref, "notify": notify}, timeout=30)
     answer.raise_for_status()
     return answer.json()
+
+
+def until_state(client, who, order_id: str, state: str, seconds: float = 10.0) -> dict:
+    """The order once it reaches `state` (the twin completes WeChat refunds a moment later and notifies us)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        order = client.get(f"/api/v1/payments/{order_id}", headers=headers_of(who)).json
+        if order["state"] == state or time.monotonic() > deadline:
+            assert order["state"] == state, order
+            return order
+        time.sleep(0.1)

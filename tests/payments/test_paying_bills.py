@@ -1,11 +1,9 @@
 """Bind → bills → pay through a channel's twin → notification → PAID → write-off → SETTLED; and a
 department that refuses the write-off ends REFUNDED with the citizen told why."""
 
-import time
-
 import requests
 
-from tests.payments.conftest import WATER, headers_of, pay, payable, twin_pays
+from tests.payments.conftest import WATER, headers_of, pay, payable, twin_pays, until_state
 
 
 def prepay_id(order) -> str:
@@ -62,17 +60,6 @@ def test_a_bill_paid_at_the_counter_meanwhile_is_refunded_and_the_citizen_told_w
     )
     assert counter.status_code < 300, counter.text
     twin_pays(sandbox_url, "wechat", prepay_id(order))
-    after = _until(client, wechat_citizen, order["id"], "REFUNDED")
+    after = until_state(client, wechat_citizen, order["id"], "REFUNDED")
     assert after["refunded_fen"] == after["amount_fen"] and after["refundable_fen"] == 0
     assert after["notice"] and "退" in after["notice"]
-
-
-def _until(client, who, order_id, state, seconds=10.0):
-    """The twin completes WeChat refunds a moment later and notifies us; wait for it."""
-    deadline = time.monotonic() + seconds
-    while True:
-        order = client.get(f"/api/v1/payments/{order_id}", headers=headers_of(who)).json
-        if order["state"] == state or time.monotonic() > deadline:
-            assert order["state"] == state, order
-            return order
-        time.sleep(0.1)
