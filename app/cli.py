@@ -48,6 +48,7 @@ def keys_rotate():
 
 def register_cli(app: Flask) -> None:
     from app.oauth.cli import departments_cli
+    from app.payments.cli import payments_cli
     from app.staff.cli import staff_cli
     from app.wifi.cli import wifi_cli
 
@@ -56,6 +57,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(departments_cli)
     app.cli.add_command(staff_cli)
     app.cli.add_command(wifi_cli)
+    app.cli.add_command(payments_cli)
 
     @app.cli.command("seed-demo")
     def seed_demo():

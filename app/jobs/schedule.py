@@ -16,4 +16,8 @@ def beat_schedule(config) -> dict:
         "payments-expire": {"task": "payments.expire", "schedule": timedelta(minutes=1)},
         "payments-sync-quiet": {"task": "payments.sync_quiet", "schedule": timedelta(minutes=1)},
         "payments-push-refunds": {"task": "payments.push_refunds", "schedule": timedelta(minutes=2)},
+        # Hourly, not a crontab: the embedded beat knows only timedeltas (and runs each entry at start), and
+        # a day whose statement was not out yet must be tried again. The task itself waits for 10:30 Beijing
+        # and reconciles each channel's yesterday once (it remembers the days done in Redis).
+        "payments-reconcile": {"task": "payments.reconcile_yesterday", "schedule": timedelta(hours=1)},
     }
