@@ -155,15 +155,22 @@ def property_bills():
     )
 
 
-@blueprint.post("/open/v1/property/owner/check")
-def owner_check():
+def _posted_account(required: tuple[str, ...], missing: str):
+    """(refusal or None, body, account): a signed POST whose JSON body has the `required` fields (else the
+    `missing` words) and names the account in zhbh."""
     refusal = _check_signature()
     if refusal is not None:
-        return refusal
+        return refusal, None, None
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not body.get("zhbh") or not body.get("yzxm"):
-        return _refuse(400, "PARAM_INVALID", "缺少账户编号或业主姓名")
+    if not isinstance(body, dict) or not all(body.get(field) for field in required):
+        return _refuse(400, "PARAM_INVALID", missing), None, None
     account, refusal = _account_or_refusal(str(body["zhbh"]))
+    return refusal, body, account
+
+
+@blueprint.post("/open/v1/property/owner/check")
+def owner_check():
+    refusal, body, account = _posted_account(("zhbh", "yzxm"), "缺少账户编号或业主姓名")
     if refusal is not None:
         return refusal
     if str(body["yzxm"]).strip() != account.owner:
@@ -174,34 +181,22 @@ def owner_check():
 
 def _write_off_fields(body: dict):
     """(bill numbers, amount, jylsh), or None when a field is missing or malformed."""
-    numbers, serial, amount = body.get("zdbh"), str(body.get("jylsh") or ""), body.get("jfje")
-    if not (isinstance(numbers, list) and numbers and all(isinstance(n, str) and n for n in numbers)):
-        return None
-    if len(set(numbers)) != len(numbers) or isinstance(amount, bool) or not isinstance(amount, int | float):
+    amount = body.get("jfje")
+    if isinstance(amount, bool) or not isinstance(amount, int | float):
         return None
     yuan = Decimal(str(amount))  # through str: the float 0.1 is not quite a tenth
     if not yuan.is_finite() or yuan <= 0 or yuan != yuan.quantize(Decimal("0.01")):
         return None
-    if not 6 <= len(serial) <= 64 or body.get("zffs") not in PAY_WAYS:
-        return None
-    if not isinstance(body.get("zfdh", ""), str):  # the channel's number: may be empty
-        return None
-    try:
-        datetime.strptime(str(body.get("jfsj")), "%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return None
-    return numbers, yuan, serial
+    fields = twin_kit.payment_fields(
+        body, bills="zdbh", serial="jylsh", channel="zffs", channels=PAY_WAYS, channel_no="zfdh", paid_at="jfsj",
+        time_format="%Y-%m-%d %H:%M:%S",
+    )  # fmt: skip
+    return None if fields is None else (fields[0], yuan, fields[1])
 
 
 @blueprint.post("/open/v1/property/payment/writeoff")
 def payment_writeoff():
-    refusal = _check_signature()
-    if refusal is not None:
-        return refusal
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not body.get("zhbh"):
-        return _refuse(400, "PARAM_INVALID", "缺少账户编号")
-    account, refusal = _account_or_refusal(str(body["zhbh"]))
+    refusal, body, account = _posted_account(("zhbh",), "缺少账户编号")
     if refusal is not None:
         return refusal
     fields = _write_off_fields(body)
@@ -209,9 +204,9 @@ def payment_writeoff():
         return _refuse(400, "PARAM_INVALID", "缴费信息不完整或格式错误")
     try:
         receipt = twin_data.write_off(account, *fields, datetime.now(CITY_TZ).date())
-    except twin_data.Busy:
+    except twin_kit.Busy:
         return _refuse(503, "SYSTEM_BUSY", "系统繁忙，请稍后重试")
-    except twin_data.Refused as refused:
+    except twin_kit.Refused as refused:
         return _refuse(*WRITE_OFF_REFUSALS[refused.kind])
     return _answer(
         {
@@ -227,10 +222,9 @@ def payment_writeoff():
 def paid_elsewhere():
     """The sandbox's control, not the platform's: a bill paid at the property office, so a later write-off is
     refused."""
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    number, bill = str(body.get("account_no") or "").upper(), str(body.get("bill_id") or "")
+    return twin_kit.paid_elsewhere_control(_pay_at_office, upper=True)
+
+
+def _pay_at_office(number: str, bill: str) -> bool:
     account = twin_data.find_account(number)
-    if account is None or not twin_data.pay_elsewhere(account, bill, datetime.now(CITY_TZ).date()):
-        return jsonify(error="no such bill of that account"), 404
-    return jsonify(account_no=number, bill_id=bill, paid=True)
+    return account is not None and twin_data.pay_elsewhere(account, bill, datetime.now(CITY_TZ).date())

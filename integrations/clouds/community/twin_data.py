@@ -4,21 +4,20 @@ A property account number is the community's two letters, the building (2 digits
 room (3): GM0302501 is 光明路社区 3号楼2单元501室. Numbers ending in 0 were never issued. Fees are monthly;
 which bills stay unpaid derives from the number; bills paid since they were issued, written off (销账) through
 us by `write_off` or paid at the property office (`pay_elsewhere`, the tests' and demo's control), are in
-`_paid` and `_paid_elsewhere`.
+`_ledger`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import secrets
-import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.city.seed import load_demo_city
 from app.clock import CITY_TZ
+from integrations.sandbox.twin_kit import Receipt, ShownBill, WriteOffLedger
 
 BILLS_SHOWN = 6
 LOCK_WAIT_SECONDS = 1.0  # a write-off waiting longer for the ledger answers "busy", as a locked row would
@@ -105,38 +104,10 @@ _SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 _GIVEN = ("秀英", "建军", "桂兰", "志刚", "玉兰", "海燕", "德胜", "凤英", "晓东", "红梅")
 
 
-class Busy(Exception):
-    """The ledger stayed locked: the platform's "system busy", worth trying again."""
-
-
-class Refused(Exception):
-    """The property company will not write these bills off: `kind` is unknown_bill, paid, amount or reused."""
-
-    def __init__(self, kind: str):
-        super().__init__(kind)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Receipt:
-    number: str  # xzdh 销账单号
-    at: datetime
-    account: str
-    bills: frozenset[str]
-    amount: Decimal  # yuan
-
-
-_lock = threading.Lock()
-_paid: dict[str, datetime] = {}  # bill number → when it was paid through us
-_paid_elsewhere: dict[str, datetime] = {}  # bill number → when it was paid at the property office
-_receipts: dict[str, Receipt] = {}  # jylsh → its write-off: the same payment again answers the same receipt
-
-
-def reset() -> None:
-    with _lock:
-        _paid.clear()
-        _paid_elsewhere.clear()
-        _receipts.clear()
+# Bills paid since they were issued, by bill number, and each jylsh's 销账单号 (WYXZ, the time, six digits).
+_ledger = WriteOffLedger(CITY_TZ, "WYXZ", 6)
+_lock = _ledger.lock  # held by a test to keep the ledger busy
+reset = _ledger.reset
 
 
 @dataclass(frozen=True)
@@ -174,12 +145,7 @@ def _months(today: date) -> list[date]:
 
 def bills_of(account: PropertyAccount, today: date) -> list[dict]:
     """Newest first: {number, month, amount, due, state} with state 未缴, 已缴 or 逾期."""
-    with _lock:
-        paid_since = set(_paid) | set(_paid_elsewhere)
-    return _bills(account, today, paid_since)
-
-
-def _bills(account: PropertyAccount, today: date, paid_since: set[str]) -> list[dict]:
+    paid_since = _ledger.settled()
     amount = (account.area * FEE_PER_SQUARE_METRE).quantize(Decimal("0.01"), ROUND_HALF_UP)
     bills = []
     for index, month in enumerate(_months(today)):
@@ -192,38 +158,22 @@ def _bills(account: PropertyAccount, today: date, paid_since: set[str]) -> list[
     return bills
 
 
+def _shown(account: PropertyAccount, today: date) -> dict[str, ShownBill]:
+    """The account's bills for the ledger: what each owes, None when it reads paid."""
+    return {
+        b["number"]: ShownBill(b["number"], None if b["state"] == "已缴" else b["amount"])
+        for b in bills_of(account, today)
+    }
+
+
 def write_off(account: PropertyAccount, numbers: list[str], amount: Decimal, serial: str, today: date) -> Receipt:
     """Write the bills off as paid by the payment `serial` (jylsh), whose amount must be what they owe; the
     same payment again answers its first receipt. Raises Refused, or Busy when the ledger stays locked."""
-    if not _lock.acquire(timeout=LOCK_WAIT_SECONDS):
-        raise Busy
-    try:
-        wanted = frozenset(numbers)
-        earlier = _receipts.get(serial)
-        if earlier is not None:
-            if (earlier.account, earlier.bills, earlier.amount) != (account.number, wanted, amount):
-                raise Refused("reused")
-            return earlier
-        bills = {b["number"]: b for b in _bills(account, today, set(_paid) | set(_paid_elsewhere))}
-        if not wanted <= bills.keys():
-            raise Refused("unknown_bill")
-        if any(bills[number]["state"] == "已缴" for number in wanted):
-            raise Refused("paid")
-        if sum(bills[number]["amount"] for number in wanted) != amount:
-            raise Refused("amount")
-        now = datetime.now(CITY_TZ).replace(microsecond=0)
-        receipt = Receipt(f"WYXZ{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}", now, account.number, wanted, amount)
-        _receipts[serial] = receipt
-        _paid.update(dict.fromkeys(wanted, now))
-        return receipt
-    finally:
-        _lock.release()
+    return _ledger.write_off(
+        account.number, numbers, amount, serial, lambda: _shown(account, today), wait=LOCK_WAIT_SECONDS
+    )
 
 
 def pay_elsewhere(account: PropertyAccount, number: str, today: date) -> bool:
     """Mark one of the account's bills paid at the property office; False when it shows no such bill."""
-    with _lock:
-        if number not in {b["number"] for b in _bills(account, today, set())}:
-            return False
-        _paid_elsewhere.setdefault(number, datetime.now(CITY_TZ))
-        return True
+    return _ledger.pay_elsewhere(number, lambda: _shown(account, today))

@@ -27,8 +27,8 @@ from decimal import Decimal
 from flask import Blueprint, jsonify, request
 
 from integrations.clouds.energy import twin_data
-from integrations.clouds.energy.twin_data import BEIJING, UTILITIES
 from integrations.sandbox import keyring, twin_kit
+from integrations.sandbox.twin_kit import BEIJING
 
 CLOUD = "energy"
 blueprint = Blueprint("energy_twin", __name__)
@@ -89,9 +89,9 @@ def _account(args):
     biz_type, number = str(args.get("bizType") or ""), str(args.get("accountNo") or "")
     if not biz_type or not number:
         return None, _error(1001, "缺少必要参数")
-    if biz_type not in UTILITIES:
+    if biz_type not in twin_data.UTILITIES:
         return None, _error(1002, "不支持的业务类型")
-    if not re.fullmatch(rf"[0-9]{{{UTILITIES[biz_type].digits}}}", number):
+    if not re.fullmatch(rf"[0-9]{{{twin_data.UTILITIES[biz_type].digits}}}", number):
         return None, _error(2002, "户号格式不正确")
     account = twin_data.find_account(biz_type, number)
     if account is None:
@@ -171,17 +171,23 @@ def usage_history():
     return _answer({"pageNum": page, "pageSize": size, "total": len(months), "pages": pages, "list": rows})
 
 
-@blueprint.post("/api/v2/account/verify")
-def account_verify():
+def _posted_account():
+    """(refusal or None, body, account): a POST with a valid token whose JSON body names the account."""
     refusal = _token_refusal()
     if refusal is not None:
-        return refusal
+        return refusal, None, None
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return _error(1001, "缺少必要参数")
+        return _error(1001, "缺少必要参数"), None, None
     account, error = _account(body)
-    if error is not None:
-        return error
+    return error, body, account
+
+
+@blueprint.post("/api/v2/account/verify")
+def account_verify():
+    refusal, body, account = _posted_account()
+    if refusal is not None:
+        return refusal
     if str(body.get("custName") or "").strip() != account.holder:
         return _error(2003, "户名与户号不一致")
     return _answer(
@@ -196,42 +202,30 @@ def account_verify():
 
 def _write_off_fields(body: dict):
     """(bill numbers, amount, payNo) of a write-off, or None when a field is missing or malformed."""
-    numbers, pay_no, amount = body.get("billNos"), str(body.get("payNo") or ""), str(body.get("payAmt") or "")
-    if not (isinstance(numbers, list) and numbers and all(isinstance(n, str) and n for n in numbers)):
+    amount = str(body.get("payAmt") or "")
+    if not re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", amount):
         return None
-    if len(set(numbers)) != len(numbers) or not re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", amount):
-        return None
-    if not 6 <= len(pay_no) <= 64 or body.get("payChannel") not in PAY_CHANNELS:
-        return None
-    if not isinstance(body.get("tradeNo", ""), str):  # the channel's number: may be empty
-        return None
-    try:
-        datetime.strptime(str(body.get("payTime")), "%Y%m%d%H%M%S")
-    except ValueError:
-        return None
-    return numbers, Decimal(amount), pay_no
+    fields = twin_kit.payment_fields(
+        body, bills="billNos", serial="payNo", channel="payChannel", channels=PAY_CHANNELS, channel_no="tradeNo",
+        paid_at="payTime", time_format="%Y%m%d%H%M%S",
+    )  # fmt: skip
+    return None if fields is None else (fields[0], Decimal(amount), fields[1])
 
 
 @blueprint.post("/api/v2/bill/writeoff")
 def bill_writeoff():
-    refusal = _token_refusal()
+    refusal, body, account = _posted_account()
     if refusal is not None:
         return refusal
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        return _error(1001, "缺少必要参数")
-    account, error = _account(body)
-    if error is not None:
-        return error
     fields = _write_off_fields(body)
     if fields is None:
         return _error(1004, "参数格式错误")
     numbers, amount, pay_no = fields
     try:
         receipt = twin_data.write_off(account, numbers, amount, pay_no, datetime.now(BEIJING).date())
-    except twin_data.Busy:
+    except twin_kit.Busy:
         return _error(9999, "系统繁忙，请稍后再试")
-    except twin_data.Refused as refused:
+    except twin_kit.Refused as refused:
         return _error(*WRITE_OFF_REFUSALS[refused.kind])
     return _answer(
         {
@@ -246,11 +240,10 @@ def bill_writeoff():
 @blueprint.post("/_control/paid-elsewhere")
 def paid_elsewhere():
     """The sandbox's control, not the company's: a bill paid at a counter, so a later write-off is refused."""
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    number, bill = str(body.get("account_no") or ""), str(body.get("bill_id") or "")
-    utility = UTILITIES.get(bill[:2])
+    return twin_kit.paid_elsewhere_control(_pay_at_counter)
+
+
+def _pay_at_counter(number: str, bill: str) -> bool:
+    utility = twin_data.UTILITIES.get(bill[:2])
     account = twin_data.find_account(utility.biz_type, number) if utility and number.isdigit() else None
-    if account is None or not twin_data.pay_elsewhere(account, bill, datetime.now(BEIJING).date()):
-        return jsonify(error="no such bill of that account"), 404
-    return jsonify(account_no=number, bill_id=bill, paid=True)
+    return account is not None and twin_data.pay_elsewhere(account, bill, datetime.now(BEIJING).date())

@@ -8,13 +8,12 @@ Bills live in one place, `bills_of`, which also reads what happened since they w
 from __future__ import annotations
 
 import hashlib
-import secrets
-import threading
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.city.seed import load_demo_city
+from integrations.sandbox.twin_kit import Receipt, ShownBill, WriteOffLedger
 
 BEIJING = timezone(timedelta(hours=8))
 BILLS_SHOWN = 6  # months of bills an account query returns
@@ -73,40 +72,10 @@ _GIVEN = ("秀兰", "建华", "桂英", "志强", "玉梅", "海涛", "丽华", 
 _ROADS = ("市中区文化中路", "市中区青檀北路", "薛城区泰山南路", "峄城区承水路", "台儿庄区兴中路", "滕州市学院中路")
 
 LOCK_WAIT_SECONDS = 1.0  # a write-off waiting longer for the ledger answers "busy", as a locked row would
-
-
-class Busy(Exception):
-    """The ledger stayed locked: the company's "system busy", worth trying again."""
-
-
-class Refused(Exception):
-    """The company will not write these bills off: `kind` is unknown_bill, paid, amount or reused."""
-
-    def __init__(self, kind: str):
-        super().__init__(kind)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Receipt:
-    number: str  # 销账流水号
-    at: datetime
-    account: tuple[str, str]  # (bizType, accountNo)
-    bills: frozenset[str]
-    amount: Decimal
-
-
-_lock = threading.Lock()
-_written_off: dict[str, datetime] = {}  # bill number → when it was paid through us
-_paid_elsewhere: dict[str, datetime] = {}  # bill number → when it was paid at a counter
-_receipts: dict[str, Receipt] = {}  # payNo → its write-off: the same payment again answers the same receipt
-
-
-def reset() -> None:
-    with _lock:
-        _written_off.clear()
-        _paid_elsewhere.clear()
-        _receipts.clear()
+# Bills paid since they were issued, by bill number, and each payNo's 销账流水号 (XZ, the time, six digits).
+_ledger = WriteOffLedger(BEIJING, "XZ", 6)
+_lock = _ledger.lock  # held by a test to keep the ledger busy
+reset = _ledger.reset
 
 
 def _seed(*parts: str) -> int:
@@ -180,12 +149,7 @@ def due_date(month: date) -> date:
 
 def bills_of(account: Account, today: date) -> list[dict]:
     """Newest first: {number, month, amount, late_fee, due, state} with state "0" unpaid, "1" paid, "2" overdue."""
-    with _lock:
-        paid_since = set(_written_off) | set(_paid_elsewhere)
-    return _bills(account, today, paid_since)
-
-
-def _bills(account: Account, today: date, paid_since: set[str]) -> list[dict]:
+    paid_since = _ledger.settled()
     bills = []
     for index, month in enumerate(periods(today, BILLS_SHOWN)):
         number = f"{account.utility.biz_type}{account.number}{month:%Y%m}"
@@ -202,38 +166,21 @@ def _bills(account: Account, today: date, paid_since: set[str]) -> list[dict]:
     return bills
 
 
+def _shown(account: Account, today: date) -> dict[str, ShownBill]:
+    """The account's bills for the ledger: what each owes with its late fee, None when it reads paid."""
+    return {
+        b["number"]: ShownBill(b["number"], None if b["state"] == "1" else b["amount"] + b["late_fee"])
+        for b in bills_of(account, today)
+    }
+
+
 def write_off(account: Account, numbers: list[str], amount: Decimal, pay_no: str, today: date) -> Receipt:
     """Write the bills off as paid by `pay_no`, whose amount must be what they owe with late fees; the same
     payment again answers its first receipt. Raises Refused, or Busy when the ledger stays locked."""
-    if not _lock.acquire(timeout=LOCK_WAIT_SECONDS):
-        raise Busy
-    try:
-        key, wanted = (account.utility.biz_type, account.number), frozenset(numbers)
-        earlier = _receipts.get(pay_no)
-        if earlier is not None:
-            if (earlier.account, earlier.bills, earlier.amount) != (key, wanted, amount):
-                raise Refused("reused")
-            return earlier
-        bills = {b["number"]: b for b in _bills(account, today, set(_written_off) | set(_paid_elsewhere))}
-        if not wanted <= bills.keys():
-            raise Refused("unknown_bill")
-        if any(bills[number]["state"] == "1" for number in wanted):
-            raise Refused("paid")
-        if sum(bills[number]["amount"] + bills[number]["late_fee"] for number in wanted) != amount:
-            raise Refused("amount")
-        now = datetime.now(BEIJING).replace(microsecond=0)
-        receipt = Receipt(f"XZ{now:%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}", now, key, wanted, amount)
-        _receipts[pay_no] = receipt
-        _written_off.update(dict.fromkeys(wanted, now))
-        return receipt
-    finally:
-        _lock.release()
+    key = (account.utility.biz_type, account.number)
+    return _ledger.write_off(key, numbers, amount, pay_no, lambda: _shown(account, today), wait=LOCK_WAIT_SECONDS)
 
 
 def pay_elsewhere(account: Account, number: str, today: date) -> bool:
     """Mark one of the account's bills paid at a counter; False when the account shows no such bill."""
-    with _lock:
-        if number not in {b["number"] for b in _bills(account, today, set())}:
-            return False
-        _paid_elsewhere.setdefault(number, datetime.now(BEIJING))
-        return True
+    return _ledger.pay_elsewhere(number, lambda: _shown(account, today))

@@ -184,12 +184,18 @@ def _own_card(body: dict, id_number: str):
     return card, None
 
 
-@blueprint.post("/rsapi/sbk/hy")
-def verify_card():
+def _card_holder():
+    """(refusal or None, body, the insured person, the card): the signed body names the person and their card."""
     refusal, body, id_number, person = _person()
     if refusal is not None:
-        return refusal
+        return refusal, None, None, None
     card, refusal = _own_card(body, id_number)
+    return refusal, body, person, card
+
+
+@blueprint.post("/rsapi/sbk/hy")
+def verify_card():
+    refusal, _, person, card = _card_holder()
     if refusal is not None:
         return refusal
     return _ok(
@@ -199,10 +205,7 @@ def verify_card():
 
 @blueprint.post("/rsapi/lhjy/qfmx")
 def flexible_bills():
-    refusal, body, id_number, person = _person()
-    if refusal is not None:
-        return refusal
-    card, refusal = _own_card(body, id_number)
+    refusal, _, person, card = _card_holder()
     if refusal is not None:
         return refusal
     if person.flexible_since is None:
@@ -229,28 +232,19 @@ def flexible_bills():
 
 def _write_off_fields(body: dict):
     """(bill numbers, amount in fen, ywlsh), or None when a field is missing or malformed."""
-    numbers, serial, amount = body.get("djlb"), str(body.get("ywlsh") or ""), str(body.get("jfje") or "")
-    if not (isinstance(numbers, list) and numbers and all(isinstance(n, str) and n for n in numbers)):
+    amount = str(body.get("jfje") or "")
+    if not re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", amount):
         return None
-    if len(set(numbers)) != len(numbers) or not re.fullmatch(r"[0-9]{1,9}\.[0-9]{2}", amount):
-        return None
-    if not 6 <= len(serial) <= 64 or body.get("zfqd") not in CHANNELS:
-        return None
-    if not isinstance(body.get("zfjylsh", ""), str):  # the channel's number: may be empty
-        return None
-    try:
-        datetime.strptime(str(body.get("jfsj")), "%Y%m%d%H%M%S")
-    except ValueError:
-        return None
-    return numbers, int(Decimal(amount) * 100), serial
+    fields = twin_kit.payment_fields(
+        body, bills="djlb", serial="ywlsh", channel="zfqd", channels=CHANNELS, channel_no="zfjylsh", paid_at="jfsj",
+        time_format="%Y%m%d%H%M%S",
+    )  # fmt: skip
+    return None if fields is None else (fields[0], int(Decimal(amount) * 100), fields[1])
 
 
 @blueprint.post("/rsapi/lhjy/jfxz")
 def flexible_write_off():
-    refusal, body, id_number, person = _person()
-    if refusal is not None:
-        return refusal
-    _, refusal = _own_card(body, id_number)  # the card must be the person's own
+    refusal, body, person, _ = _card_holder()  # the card must be the person's own
     if refusal is not None:
         return refusal
     if person.flexible_since is None:
@@ -260,9 +254,9 @@ def flexible_write_off():
         return _fail("300002", "参数校验失败：缴费信息不完整或格式错误")
     try:
         receipt = data.write_off(person, *fields, _this_month())
-    except data.Busy:
+    except twin_kit.Busy:
         return _fail("999999", "系统繁忙，请稍后重试")
-    except data.Refused as refused:
+    except twin_kit.Refused as refused:
         return _fail(*WRITE_OFF_REFUSALS[refused.kind])
     return _ok({"ywlsh": fields[2], "xzlsh": receipt.number, "xzsj": f"{receipt.at:%Y%m%d%H%M%S}"})
 
@@ -270,11 +264,10 @@ def flexible_write_off():
 @blueprint.post("/_control/paid-elsewhere")
 def paid_elsewhere():
     """The sandbox's control, not the department's: a bill paid at a counter, so a later write-off is refused."""
-    body = request.get_json(silent=True)
-    body = body if isinstance(body, dict) else {}
-    card, bill = str(body.get("account_no") or "").upper(), str(body.get("bill_id") or "")
+    return twin_kit.paid_elsewhere_control(_pay_at_counter, upper=True, of="card")
+
+
+def _pay_at_counter(card: str, bill: str) -> bool:
     person = data.PEOPLE.get(data.CARDS.get(card, ""))
     flexible = person is not None and person.flexible_since is not None
-    if not flexible or not data.pay_elsewhere(person, bill, _this_month()):
-        return jsonify(error="no such bill of that card"), 404
-    return jsonify(account_no=card, bill_id=bill, paid=True)
+    return flexible and data.pay_elsewhere(person, bill, _this_month())

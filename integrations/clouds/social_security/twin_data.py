@@ -14,12 +14,11 @@ contribution records alike (the pension account is credited in the department's 
 
 from __future__ import annotations
 
-import secrets
-import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 
 from integrations.clouds.sharing.people import DEMO_CITIZENS, DEMO_RELATIVES
+from integrations.sandbox.twin_kit import Receipt, ShownBill, WriteOffLedger
 
 # aae140 险种类型 → name, and the per-mille rates of the base (personal, employer).
 INSURANCES = {
@@ -122,45 +121,16 @@ PEOPLE: dict[str, Insured] = {
 CARDS = {person.card: id_number for id_number, person in PEOPLE.items()}
 
 
-class Busy(Exception):
-    """The ledger stayed locked: the department's "system busy", worth trying again."""
-
-
-class Refused(Exception):
-    """The department will not write these bills off: `kind` is unknown_bill, paid, amount or reused."""
-
-    def __init__(self, kind: str):
-        super().__init__(kind)
-        self.kind = kind
-
-
-@dataclass(frozen=True)
-class Receipt:
-    number: str  # xzlsh 销账流水号
-    at: datetime
-    card: str
-    bills: frozenset[str]
-    amount: int  # fen
-
-
-# Reentrant: a write-off reads the bills (which read the ledger) while it holds the lock.
-_lock = threading.RLock()
-_written_off: dict[tuple[str, int], datetime] = {}  # (card, month) → when its bill was paid through us
-_paid_elsewhere: dict[tuple[str, int], datetime] = {}  # (card, month) → when paid at a counter
-_receipts: dict[str, Receipt] = {}  # ywlsh → its write-off: the same payment again answers the same receipt
-
-
-def reset() -> None:
-    with _lock:
-        _written_off.clear()
-        _paid_elsewhere.clear()
-        _receipts.clear()
+# Months paid since their bill was issued, by (card, month), and each ywlsh's 销账流水号 (370400, the time,
+# four digits).
+_ledger = WriteOffLedger(BEIJING, "370400", 4)
+_lock = _ledger.lock  # held by a test to keep the ledger busy
+reset = _ledger.reset
 
 
 def _settled(card: str) -> set[int]:
     """The months whose flexible-employment bill was paid since it was issued."""
-    with _lock:
-        return {month for (paid_card, month) in (*_written_off, *_paid_elsewhere) if paid_card == card}
+    return {month for (paid_card, month) in _ledger.settled() if paid_card == card}
 
 
 def month_index(yyyymm: str) -> int:
@@ -248,42 +218,25 @@ def flexible_bills(person: Insured, this_month: int, months: int = 6) -> list[di
     return bills
 
 
+def _shown(person: Insured, this_month: int) -> dict[str, ShownBill]:
+    """The person's flexible-employment bills for the ledger: what each owes (fen), None when it reads paid."""
+    return {
+        bill["number"]: ShownBill((person.card, bill["month"]), bill["amount"] if bill["owed"] else None)
+        for bill in flexible_bills(person, this_month)
+    }
+
+
 def write_off(person: Insured, numbers: list[str], amount: int, serial: str, this_month: int) -> Receipt:
     """Write the bills off as paid by the payment `serial` (ywlsh), whose amount (fen) must be what they owe;
     the same payment again answers its first receipt. Raises Refused, or Busy when the ledger stays locked."""
-    if not _lock.acquire(timeout=LOCK_WAIT_SECONDS):
-        raise Busy
-    try:
-        wanted = frozenset(numbers)
-        earlier = _receipts.get(serial)
-        if earlier is not None:
-            if (earlier.card, earlier.bills, earlier.amount) != (person.card, wanted, amount):
-                raise Refused("reused")
-            return earlier
-        bills = {bill["number"]: bill for bill in flexible_bills(person, this_month)}
-        if not wanted <= bills.keys():
-            raise Refused("unknown_bill")
-        if not all(bills[number]["owed"] for number in wanted):
-            raise Refused("paid")
-        if sum(bills[number]["amount"] for number in wanted) != amount:
-            raise Refused("amount")
-        now = datetime.now(BEIJING).replace(microsecond=0)
-        receipt = Receipt(f"370400{now:%Y%m%d%H%M%S}{secrets.randbelow(10**4):04d}", now, person.card, wanted, amount)
-        _receipts[serial] = receipt
-        _written_off.update(dict.fromkeys(((person.card, bills[number]["month"]) for number in wanted), now))
-        return receipt
-    finally:
-        _lock.release()
+    return _ledger.write_off(
+        person.card, numbers, amount, serial, lambda: _shown(person, this_month), wait=LOCK_WAIT_SECONDS
+    )
 
 
 def pay_elsewhere(person: Insured, number: str, this_month: int) -> bool:
     """Mark one of the person's flexible-employment bills paid at a counter; False when there is no such bill."""
-    with _lock:
-        month = next((bill["month"] for bill in flexible_bills(person, this_month) if bill["number"] == number), None)
-        if month is None:
-            return False
-        _paid_elsewhere.setdefault((person.card, month), datetime.now(BEIJING))
-        return True
+    return _ledger.pay_elsewhere(number, lambda: _shown(person, this_month))
 
 
 def _in(row: dict, month: int) -> bool:
