@@ -19,10 +19,26 @@ from datetime import datetime
 
 import requests
 from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3 import core as wechatpay_core
 
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamTimeout, UpstreamUnavailable
+from integrations.http import pooled_session
 
 PARTY = "wechatpay"
+
+
+class _PooledRequests:
+    """What wechatpayv3's core calls as `requests.get/post/...`, sent through this thread's pooled session
+    (integrations/http.py): the library calls the module functions, which open a new TCP and TLS connection
+    for every call; a prepay would pay a handshake to WeChat each time."""
+
+    def __getattr__(self, method: str):
+        if method not in ("get", "post", "put", "patch", "delete"):
+            return getattr(requests, method)
+        return lambda url, **kwargs: pooled_session().request(method.upper(), url, **kwargs)
+
+
+wechatpay_core.requests = _PooledRequests()
 NOTIFICATION_MAX_AGE_SECONDS = 300  # protocols.md: reject notifications older than 5 minutes
 SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
 
