@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import urllib.request
@@ -52,7 +53,9 @@ def pooled_session() -> requests.Session:
         session.headers["User-Agent"] = "zz-city-services/1"
         # Without proxies in the environment, skip requests' reading of it on every request (a tenth of
         # an outbound call's CPU); with them, requests keeps honouring HTTP(S)_PROXY and NO_PROXY.
-        session.trust_env = bool(urllib.request.getproxies())
+        # A CA bundle given to requests by the environment (an egress proxy's CA) must be honoured too.
+        ca_bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        session.trust_env = bool(urllib.request.getproxies() or ca_bundle)
     return session
 
 

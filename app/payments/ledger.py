@@ -56,6 +56,10 @@ def discrepancy(channel: str, out_trade_no: str, kind: str, details: dict, order
             seen=1,
             found_at=utcnow(),
         )
-        .on_conflict_do_update(index_elements=["channel", "out_trade_no", "kind"], set_={"seen": table.c.seen + 1})
+        # Seen again after an operator resolved it: open again, with the newest facts.
+        .on_conflict_do_update(
+            index_elements=["channel", "out_trade_no", "kind"],
+            set_={"seen": table.c.seen + 1, "details": details, "resolved_at": None, "resolution": None},
+        )
     )
     log.warning("payment discrepancy", extra={"channel": channel, "out_trade_no": out_trade_no, "kind": kind})

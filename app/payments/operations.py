@@ -36,13 +36,18 @@ def _reachable(caller: Caller, order_id: uuid.UUID) -> PaymentOrder:
 def refund(caller: Caller, order_id: uuid.UUID, body: dict) -> dict:
     """A refund asked by an operator or the issuing department. `refundable_fen` is what the caller saw
     still refundable: if a refund happened since, 412 and nothing is done, so a repeat is harmless."""
-    _reachable(caller, order_id)
+    order = _reachable(caller, order_id)
+    partial = body.get("amount_fen") is not None and body["amount_fen"] < order.amount_fen - order.refunded_fen
+    if partial and order.settled_at is None:
+        # The issuer has not written the bills off yet: a partial refund would leave them unpaid there
+        # with the rest of the money here. Refund all, or wait for the write-off.
+        raise AppError("WRITE_OFF_PENDING", "缴费单位尚未销账，暂不能部分退款", 409, {"state": order.state})
     db.session.rollback()
     by = "operator" if caller.kind == "operator" else "department"
     return refunds.start(
         order_id,
         body.get("amount_fen"),
-        by,
+        f"{by}: {body['reason']}"[:80],
         f"{by}:{caller.subject}",
         expected_refundable=body["refundable_fen"],
         notice=body.get("notice"),

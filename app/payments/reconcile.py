@@ -177,19 +177,26 @@ def _compare_refunds(channel: str, day: date, statement: Statement, ours: dict, 
         facts = {"day": day.isoformat(), "out_refund_no": refund.out_refund_no, "statement_fen": refund.amount_fen}
         if mine is None or order is None or mine.order_id != order.id or mine.state != SUCCEEDED:
             our_state = mine.state if mine is not None else None
-            _record(channel, refund.out_trade_no, "refund_missing_here", facts | {"our_state": our_state}, order,
-                    found)  # fmt: skip
+            _record(channel, _refund_key(refund.out_trade_no, refund.out_refund_no), "refund_missing_here",
+                    facts | {"our_state": our_state}, order, found)  # fmt: skip
         elif mine.amount_fen != refund.amount_fen:
             facts |= {"ours_fen": mine.amount_fen}
-            _record(channel, refund.out_trade_no, "refund_amount_mismatch", facts, order, found)
+            _record(channel, _refund_key(refund.out_trade_no, refund.out_refund_no), "refund_amount_mismatch", facts,
+                    order, found)  # fmt: skip
         else:
             matched += 1
-    listed = {refund.out_refund_no for refund in done}
+    listed = {refund.out_refund_no for refund in statement.refunds}  # PROCESSING there, done here: listed
     for out_refund_no, row in ours.items():
         if out_refund_no not in listed:
             facts = {"day": day.isoformat(), "out_refund_no": out_refund_no, "ours_fen": row.amount_fen}
-            _record(channel, row.out_trade_no, "refund_missing_in_statement", facts, _Order(row.order_id), found)
+            _record(channel, _refund_key(row.out_trade_no, out_refund_no), "refund_missing_in_statement", facts,
+                    _Order(row.order_id), found)  # fmt: skip
     return matched
+
+
+def _refund_key(out_trade_no: str, out_refund_no: str) -> str:
+    """Two refunds of one payment are two discrepancies, not one counted twice."""
+    return f"{out_trade_no}/{out_refund_no}"[:64]
 
 
 class _Order(NamedTuple):

@@ -95,6 +95,8 @@ def push(refund_id) -> None:
         finish(out_refund_no, False, None, f"refused: {refusal}"[:200])
     except IntegrationError:
         log.warning("refund not yet taken by the channel; the refund job asks again", extra={"refund": out_refund_no})
+    except Exception:
+        log.exception("refund not taken by the channel; the refund job asks again", extra={"refund": out_refund_no})
 
 
 def finish(out_refund_no: str, succeeded: bool, channel_refund_id: str | None, failure: str | None = None) -> None:

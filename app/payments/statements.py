@@ -190,7 +190,10 @@ _FREE_TEXT = ("商品名称", "备注")  # the only cells a comma can hide in (t
 
 
 def parse_alipay(content: bytes) -> Statement:
-    channel, lines = "alipay", _lines("alipay", content, "gbk")
+    channel, lines = (
+        "alipay",
+        _lines("alipay", content, "gb18030"),
+    )  # GBK's superset: a rare character in a name must not fail a day
     header_at = next((i for i, (_, line) in enumerate(lines) if not line.startswith("#")), None)
     if header_at is None or not lines[header_at][1].startswith("支付宝交易号"):
         number = lines[header_at][0] if header_at is not None else None

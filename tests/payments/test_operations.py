@@ -107,3 +107,34 @@ def test_an_unpaid_payment_has_no_receipt(client, wechat_citizen):
     order = pay(client, wechat_citizen, [payable(client, wechat_citizen)[0]["bill_id"]]).json
     answer = client.get(f"/api/v1/payments/{order['id']}/receipt", headers=headers_of(wechat_citizen))
     assert answer.status_code == 409 and answer.json["error"]["code"] == "NOT_PAID"
+
+
+def test_no_partial_refund_before_the_issuer_wrote_the_bills_off(client, app, wechat_citizen, served, sandbox_url):
+    import requests
+
+    order = pay(client, wechat_citizen, [payable(client, wechat_citizen)[0]["bill_id"]]).json
+    requests.put(f"{sandbox_url}/_control/faults/energy", json={"mode": "fail", "status": 503}, timeout=5)
+    try:
+        twin_pays(sandbox_url, "wechat", order["pay_params"]["package"].removeprefix("prepay_id="))
+    finally:
+        requests.delete(f"{sandbox_url}/_control/faults/energy", timeout=5)
+    paid = client.get(f"/api/v1/payments/{order['id']}", headers=headers_of(wechat_citizen)).json
+    assert paid["state"] == "PAID", "the write-off waits for the issuer"
+    partial = refund(client, token(app, OPERATOR), paid, refundable_fen=paid["amount_fen"], amount_fen=1)
+    assert partial.status_code == 409 and partial.json["error"]["code"] == "WRITE_OFF_PENDING"
+
+
+def test_a_resolved_discrepancy_seen_again_is_open_again(client, app, settled):
+    from integrations.wechatpay import sandbox as wechatpay_twin
+
+    operator = token(app, OPERATOR)
+    out_trade_no = client.get(f"/api/v1/ops/payments/{settled['id']}", headers=operator).json["out_trade_no"]
+    for _ in range(2):
+        headers, body = wechatpay_twin.notification(out_trade_no, tamper="amount")
+        client.post("/api/v1/payments/notify/wechat", data=body, headers=headers)
+        [item] = client.get("/api/v1/ops/payments/discrepancies", headers=operator).json
+        resolved = client.post(
+            f"/api/v1/ops/payments/discrepancies/{item['id']}/resolve", json={"resolution": "已核实"}, headers=operator
+        )
+        assert resolved.status_code == 200
+    assert item["seen"] == 2

@@ -215,11 +215,13 @@ def test_amounts_that_differ_and_refunds_only_one_side_has_are_each_kept(
         "statement_amount_mismatch": (first.out_trade_no, {"day": day, "transaction_id": first.transaction_id,
                                                            "statement_fen": first.amount_fen,
                                                            "ours_fen": first.amount_fen + 1}),
-        "refund_amount_mismatch": (first.out_trade_no, {"day": day, "out_refund_no": ours.out_refund_no,
-                                                        "statement_fen": 100, "ours_fen": 101}),
-        "refund_missing_here": (second.out_trade_no, {"day": day, "out_refund_no": "RF-CONSOLE-1",
-                                                      "statement_fen": 50, "our_state": None}),
-        "refund_missing_in_statement": (second.out_trade_no, {"day": day, "out_refund_no": ghost, "ours_fen": 70}),
+        "refund_amount_mismatch": (f"{first.out_trade_no}/{ours.out_refund_no}",
+                                   {"day": day, "out_refund_no": ours.out_refund_no, "statement_fen": 100,
+                                    "ours_fen": 101}),
+        "refund_missing_here": (f"{second.out_trade_no}/RF-CONSOLE-1",
+                                {"day": day, "out_refund_no": "RF-CONSOLE-1", "statement_fen": 50, "our_state": None}),
+        "refund_missing_in_statement": (f"{second.out_trade_no}/{ghost}", {"day": day, "out_refund_no": ghost,
+                                                                         "ours_fen": 70}),
     }  # fmt: skip
 
 
@@ -396,7 +398,7 @@ def test_a_spoilt_wechat_statement_names_the_line(spoil, complaint):
         (lambda s: s.replace("#交易合计：1笔".encode("gbk"), "#交易合计：2笔".encode("gbk")), "states 2 lines"),
         (lambda s: s.split("#退款合计".encode("gbk"))[0], "no #退款合计 line"),
         (lambda s: s.replace("支付宝交易号,".encode("gbk"), b"trade_no,"), "line 5: no header"),
-        (lambda s: s.replace(b"RF01", b"\xff\xff"), "line 7: not gbk"),
+        (lambda s: s.replace(b"RF01", b"\xff\xff"), "line 7: not gb18030"),
     ],
 )
 def test_a_spoilt_alipay_statement_names_the_line(spoil, complaint):
