@@ -52,3 +52,14 @@ def yuan_to_fen(party: str, value) -> int:
     if fen is None or not fen.is_finite() or fen != fen.to_integral_value():
         raise UpstreamBadResponse(party, "an amount in yuan that is not whole fen")
     return int(fen)
+
+
+def write_off_receipt(party: str, answer: dict, payment_id: str, *, echo: str, number: str, at: str, fmt: str) -> dict:
+    """An issuer's write-off answer as WriteOffReceipt: it must name our payment (field `echo`), its receipt
+    number (`number`) and when (`at`, in `fmt`); anything else is not a receipt we can settle on."""
+    try:
+        if str(answer[echo]) != payment_id:
+            raise ValueError("the receipt of another payment")
+        return {"receipt_no": str(answer[number]), "written_off_at": beijing(party, answer[at], fmt).isoformat()}
+    except (KeyError, TypeError, ValueError):
+        raise UpstreamBadResponse(party, "write_off: an answer without its receipt") from None

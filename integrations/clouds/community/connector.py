@@ -19,7 +19,7 @@ from integrations.connectors.base import (
     WriteOffReceipt,
     register,
 )
-from integrations.connectors.parsing import beijing
+from integrations.connectors.parsing import beijing, write_off_receipt
 from integrations.connectors.signing import SignedQuery
 from integrations.errors import UpstreamBadResponse, UpstreamRejected
 
@@ -193,15 +193,9 @@ class CommunityConnector(Connector):
         result, as_of = self._result(
             "POST", "/open/v1/property/payment/writeoff", json_body=body, idempotent=True, refusals=WRITE_OFF_REFUSALS
         )
-        try:
-            if str(result["jylsh"]) != inputs["payment_id"]:
-                raise ValueError("the receipt of another payment")
-            receipt = {
-                "receipt_no": str(result["xzdh"]),
-                "written_off_at": beijing(self.name, result["xzsj"], TIME).isoformat(),
-            }
-        except (KeyError, TypeError, ValueError):
-            raise UpstreamBadResponse(self.name, "write_off: an answer without its receipt") from None
+        receipt = write_off_receipt(
+            self.name, result, inputs["payment_id"], echo="jylsh", number="xzdh", at="xzsj", fmt=TIME
+        )
         return Answer(receipt, as_of)
 
     # -- the twin's manners ----------------------------------------------------------------------

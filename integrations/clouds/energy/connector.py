@@ -19,7 +19,7 @@ from integrations.connectors.base import (
     WriteOffReceipt,
     register,
 )
-from integrations.connectors.parsing import BEIJING, beijing
+from integrations.connectors.parsing import BEIJING, beijing, write_off_receipt
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamUnavailable
 from integrations.http import send
@@ -29,6 +29,7 @@ UTILITIES = ("water", "power", "gas")
 BIZ_TYPES = {"water": "SW", "power": "DL", "gas": "RQ"}  # the twin's codes for its lines of business
 ACCOUNT_DIGITS = {"water": 8, "power": 10, "gas": 11}
 BILL_STATES = {"0": "unpaid", "1": "paid", "2": "overdue"}
+STAMP = "%Y%m%d%H%M%S"  # the company's payTime and writeOffTime
 PAY_CHANNELS = {"wechat": "WX", "alipay": "ZFB"}
 # The company's write-off refusals: it will not take this payment (the citizen is refunded). 2001: the
 # account is gone since it was bound.
@@ -211,15 +212,15 @@ class EnergyConnector(Connector):
         data, as_of = self._data(
             "POST", "/api/v2/bill/writeoff", json_body=body, idempotent=True, refusals=WRITE_OFF_REFUSALS
         )
-        try:
-            if str(data["payNo"]) != inputs["payment_id"]:
-                raise ValueError("the receipt of another payment")
-            receipt = {
-                "receipt_no": str(data["writeOffNo"]),
-                "written_off_at": beijing(self.name, data["writeOffTime"], "%Y%m%d%H%M%S").isoformat(),
-            }
-        except (KeyError, TypeError, ValueError):
-            raise UpstreamBadResponse(self.name, "write_off: an answer without its receipt") from None
+        receipt = write_off_receipt(
+            self.name,
+            data,
+            inputs["payment_id"],
+            echo="payNo",
+            number="writeOffNo",
+            at="writeOffTime",
+            fmt="%Y%m%d%H%M%S",
+        )
         return Answer(receipt, as_of)
 
     # -- the twin's manners ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from integrations.connectors.base import (
     WriteOffReceipt,
     register,
 )
-from integrations.connectors.parsing import beijing, yuan_to_fen
+from integrations.connectors.parsing import beijing, write_off_receipt, yuan_to_fen
 from integrations.connectors.signing import HmacHeaders
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamUnavailable
 
@@ -285,15 +285,9 @@ class SocialSecurityConnector(Connector):
         # Not a read, yet safe to retry: the department de-duplicates by ywlsh, so a write-off sent again after
         # a lost answer gets the first receipt and pays nothing twice.
         out, as_of = self._ask("/rsapi/lhjy/jfxz", identity, refusals=WRITE_OFF_REFUSALS, **fields)
-        try:
-            if str(out["ywlsh"]) != inputs["payment_id"]:
-                raise ValueError("the receipt of another payment")
-            receipt = {
-                "receipt_no": str(out["xzlsh"]),
-                "written_off_at": beijing(self.name, out["xzsj"], "%Y%m%d%H%M%S").isoformat(),
-            }
-        except (KeyError, TypeError, ValueError):
-            raise UpstreamBadResponse(self.name, "write_off: an answer without its receipt") from None
+        receipt = write_off_receipt(
+            self.name, out, inputs["payment_id"], echo="ywlsh", number="xzlsh", at="xzsj", fmt="%Y%m%d%H%M%S"
+        )
         return Answer(receipt, as_of)
 
     # -- the twin's manners ------------------------------------------------------------------------
