@@ -7,6 +7,7 @@ import uuid
 
 import sqlalchemy as sa
 
+from app.audit import service as audit
 from app.clock import shown, utcnow
 from app.connectors.models import ConnectorConfig
 from app.db import unit_of_work
@@ -100,8 +101,6 @@ def discrepancies(open_only: bool, limit: int) -> list[dict]:
 def resolve(discrepancy_id: int, resolution: str) -> dict:
     """An operator closes a discrepancy with what was done (a refund, a manual write-off…). The order is
     changed only by what the operator does through its own routes, never by resolving."""
-    from app.audit import service as audit
-
     with unit_of_work():
         row = db.session.get(Discrepancy, discrepancy_id, with_for_update=True)
         if row is None:

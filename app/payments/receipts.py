@@ -10,6 +10,7 @@ from app.clock import local, utcnow
 from app.errors import AppError
 from app.identity.tokens import Caller
 from app.payments import channels, orders, states
+from integrations.connectors.parsing import fen_to_yuan
 
 PAID_ONCE = frozenset({states.PAID, states.SETTLED, states.REFUNDING, states.REFUNDED, states.PARTIALLY_REFUNDED})
 STATE_WORDS = {
@@ -59,10 +60,6 @@ th, td { border-bottom: 1px solid #ccc; padding: .4em; text-align: left; } td.am
 """
 
 
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def receipt(caller: Caller, order_id: uuid.UUID) -> str:
     orders.owned(caller, order_id)
     order = orders.view(order_id)
@@ -73,6 +70,6 @@ def receipt(caller: Caller, order_id: uuid.UUID) -> str:
         order=order,
         channel_name=channels.NAMES[order["channel"]],
         state_words=STATE_WORDS[order["state"]],
-        yuan=yuan,
+        yuan=fen_to_yuan,
         printed_at=local(utcnow()).strftime("%Y-%m-%d %H:%M"),
     )

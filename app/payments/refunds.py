@@ -13,9 +13,10 @@ import logging
 import uuid
 
 import sqlalchemy as sa
+from flask import current_app
 
 from app.audit import service as audit
-from app.clock import utcnow
+from app.clock import shown, utcnow
 from app.db import unit_of_work
 from app.errors import AppError
 from app.extensions import db
@@ -78,8 +79,6 @@ def push(refund_id) -> None:
     channel, out_trade_no, out_refund_no, amount, total = facts
     try:
         if channel == channels.WECHAT:
-            from flask import current_app
-
             answer = channels.wechat().refund(
                 out_trade_no, out_refund_no, amount, total, words, current_app.config["WECHATPAY_NOTIFY_URL"]
             )
@@ -124,8 +123,6 @@ def finish(out_refund_no: str, succeeded: bool, channel_refund_id: str | None, f
 
 def view(refund_id) -> dict:
     refund = db.session.get(Refund, refund_id)
-    from app.clock import shown
-
     return {
         "id": str(refund.id),
         "payment_id": str(refund.order_id),

@@ -23,7 +23,7 @@ from app.identity.models import Citizen
 from app.inquiry import accounts
 from app.outbox import service as outbox
 from app.outbox.delivery import Claimed, attempts_covering, outbox_handler
-from app.payments import ledger, states
+from app.payments import ledger, refunds, states
 from app.payments.models import OrderBill, PaymentOrder
 from integrations.errors import IntegrationError, UpstreamRejected, UpstreamUnavailable
 
@@ -95,7 +95,5 @@ def deliver_write_off(message: Claimed) -> None:
 
 
 def _refund_rejected(order_id, words: str) -> None:
-    from app.payments import refunds
-
     log.warning("issuer refused the write-off; refunding", extra={"order_id": str(order_id)})
     refunds.start(order_id, None, "issuer_rejected", "system", notice=words)

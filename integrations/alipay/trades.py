@@ -17,13 +17,10 @@ from decimal import Decimal, InvalidOperation
 from alipay.exceptions import AliPayException
 
 from integrations.alipay.client import BEIJING, PARTY, AlipayError, AlipayMiniProgram
+from integrations.connectors.parsing import fen_to_yuan
 from integrations.errors import UpstreamBadResponse, UpstreamTimeout, UpstreamUnavailable
 
 PAID_STATES = ("TRADE_SUCCESS", "TRADE_FINISHED")  # protocols.md: only these mean paid
-
-
-def yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
 
 
 def fen(yuan_text) -> int:
@@ -58,7 +55,7 @@ class AlipayTrades(AlipayMiniProgram):
             "alipay.trade.create",
             biz_content={
                 "out_trade_no": out_trade_no,
-                "total_amount": yuan(amount_fen),
+                "total_amount": fen_to_yuan(amount_fen),
                 "subject": subject,
                 buyer_field: buyer,
                 "product_code": "JSAPI_PAY",
@@ -106,7 +103,7 @@ class AlipayTrades(AlipayMiniProgram):
             "alipay.trade.refund",
             biz_content={
                 "out_trade_no": out_trade_no,
-                "refund_amount": yuan(refund_fen),
+                "refund_amount": fen_to_yuan(refund_fen),
                 "out_request_no": out_request_no,
                 "refund_reason": reason,
             },

@@ -42,6 +42,11 @@ def from_epoch(party: str, value, *, millis: bool = False) -> datetime:
         raise UpstreamBadResponse(party, f"a time that is not epoch {'millis' if millis else 'seconds'}") from None
 
 
+def fen_to_yuan(fen: int) -> str:
+    """Whole fen as the "12.34" yuan text the parties (and receipts) write."""
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
 def yuan_to_fen(party: str, value) -> int:
     """An amount in yuan, a string or a JSON number, as whole fen; a fraction of a fen is not understood.
     Through str: the float 0.1 is not quite a tenth."""

@@ -19,7 +19,7 @@ from integrations.connectors.base import (
     WriteOffReceipt,
     register,
 )
-from integrations.connectors.parsing import BEIJING, beijing, write_off_receipt
+from integrations.connectors.parsing import BEIJING, beijing, fen_to_yuan, write_off_receipt
 from integrations.connectors.signing import AppKeyToken
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamUnavailable
 from integrations.http import send
@@ -201,11 +201,11 @@ class EnergyConnector(Connector):
             "bizType": BIZ_TYPES[utility],
             "accountNo": inputs["account_no"],
             "billNos": list(inputs["bill_ids"]),
-            "payAmt": f"{inputs['amount_fen'] // 100}.{inputs['amount_fen'] % 100:02d}",
+            "payAmt": fen_to_yuan(inputs["amount_fen"]),
             "payNo": inputs["payment_id"],
             "payChannel": PAY_CHANNELS[inputs["channel"]],
             "tradeNo": inputs["transaction_id"],
-            "payTime": f"{inputs['paid_at'].astimezone(BEIJING):%Y%m%d%H%M%S}",
+            "payTime": f"{inputs['paid_at'].astimezone(BEIJING):{STAMP}}",
         }
         # Not a read, yet safe to retry: the company de-duplicates by payNo, so a write-off sent again after a
         # lost answer gets the first receipt and pays nothing twice.

@@ -17,7 +17,7 @@ from integrations.connectors.base import (
     WriteOffReceipt,
     register,
 )
-from integrations.connectors.parsing import beijing, write_off_receipt, yuan_to_fen
+from integrations.connectors.parsing import beijing, fen_to_yuan, write_off_receipt, yuan_to_fen
 from integrations.connectors.signing import HmacHeaders
 from integrations.errors import UpstreamBadResponse, UpstreamRejected, UpstreamUnavailable
 
@@ -276,7 +276,7 @@ class SocialSecurityConnector(Connector):
         fields = {
             "aaz500": "".join(inputs["account_no"].split()).upper(),  # as contribution_bills takes it
             "djlb": list(inputs["bill_ids"]),
-            "jfje": f"{fen // 100}.{fen % 100:02d}",
+            "jfje": fen_to_yuan(fen),
             "ywlsh": inputs["payment_id"],
             "zfqd": CHANNELS[inputs["channel"]],
             "zfjylsh": inputs["transaction_id"],
